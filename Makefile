@@ -1,0 +1,54 @@
+# The two commands: `make run` and `make test`. Every other target is a step
+# of theirs or a tool for development.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+GEN := build/gen
+PROTOS := $(wildcard proto/cld/v1/*.proto)
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+
+.PHONY: setup system-deps venv proto build-info run test lint format clean
+
+setup: system-deps venv proto build-info
+
+system-deps:
+	@scripts/system-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+proto: $(GEN)/.built
+
+$(GEN)/.built: $(PROTOS) $(VENV)/.installed
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	$(PY) -m grpc_tools.protoc -I proto --python_out=$(GEN) --pyi_out=$(GEN) \
+		--grpc_python_out=$(GEN) $(PROTOS)
+	echo "$(CURDIR)/$(GEN)" > "$(SITE)/cld-generated.pth"
+	touch $@
+
+build-info: venv
+	@$(PY) scripts/build_info.py build/build-info.json
+
+run: setup
+	$(PY) -m supervisor
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) build .run

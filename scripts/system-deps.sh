@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the daemon and its tests run against, when
+# they are missing. Needs root the first time only.
+set -euo pipefail
+
+packages=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+
+if [ ${#packages[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${packages[*]}; install them as root." >&2
+  exit 1
+fi
+
+echo "Installing ${packages[*]} from Debian's archive"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

@@ -1,0 +1,54 @@
+"""The daemon's version and build identity, shown in About and in metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+# Written by `make build-info`; images carry their own copy.
+_DEFAULT_FILE = Path(__file__).resolve().parents[2] / "build" / "build-info.json"
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """Which build of the daemon this is."""
+
+    version: str
+    build_number: str
+    commit: str
+    branch: str
+    stage: str
+
+    def as_labels(self) -> dict[str, str]:
+        """The build as Prometheus labels."""
+
+        return asdict(self)
+
+
+@cache
+def build_info() -> BuildInfo:
+    """The running build, from the build-info file when there is one."""
+
+    try:
+        version = metadata.version("cloudlink-daemon")
+    except metadata.PackageNotFoundError:
+        version = "0.0.0"
+
+    path = Path(os.environ.get("CLD_BUILD_INFO_FILE", _DEFAULT_FILE))
+
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        recorded = {}
+
+    return BuildInfo(
+        version=str(recorded.get("version", version)),
+        build_number=str(recorded.get("build_number", "0")),
+        commit=str(recorded.get("commit", "unknown")),
+        branch=str(recorded.get("branch", "unknown")),
+        stage=str(recorded.get("stage", "development")),
+    )

@@ -1,0 +1,64 @@
+"""Entry point of the registration service."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import grpc
+from cld.v1 import registration_pb2_grpc
+from prometheus_client import Gauge
+
+from services.common import service
+from services.common.state import StateStore
+from services.registration.cloud_api import CloudApi
+from services.registration.link import LinkManager
+from services.registration.servicer import RegistrationServicer
+
+log = logging.getLogger(__name__)
+
+
+def keep_fresh(manager: LinkManager, stopping: threading.Event) -> None:
+    """Refreshes the access token ahead of expiry until the service stops.
+
+    Refreshing ahead, rather than only when a peer asks, is also how a
+    revoked refresh token is noticed while nobody is using the link.
+    """
+
+    while not stopping.is_set():
+        delay = manager.refresh_if_due()
+        manager.wakeup.wait(delay)
+        manager.wakeup.clear()
+
+
+def setup(context: service.ServiceContext) -> service.Register:
+    """Builds the link manager and its gRPC service."""
+
+    store = StateStore(context.config.service_state_dir("registration") / "link.json")
+    manager = LinkManager(store, CloudApi(context.config), context.bus.publish_state)
+    Gauge(
+        "cld_registration_linked",
+        "1 while the system is linked to a CloudLink account.",
+        registry=context.registry,
+    ).set_function(lambda: float(manager.linked))
+    manager.announce()
+
+    refresher = threading.Thread(
+        target=keep_fresh,
+        args=(manager, context.stopping),
+        name="token-refresh",
+        daemon=True,
+    )
+    refresher.start()
+    context.on_stop.append(manager.wakeup.set)
+
+    def register(server: grpc.Server) -> None:
+        registration_pb2_grpc.add_RegistrationServicer_to_server(
+            RegistrationServicer(manager), server
+        )
+
+    return register
+
+
+if __name__ == "__main__":
+    raise SystemExit(service.run("registration", setup))

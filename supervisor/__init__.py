@@ -1,0 +1,1 @@
+"""Process mode: the broker, the cloud emulator and the five services, watched."""
