@@ -1,0 +1,1 @@
+"""CloudLink emulator: the cloud side of a link, for development, tests and demos."""

@@ -1,0 +1,130 @@
+"""The admin page: a cloud user's view of the systems linked to their account."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from cloud import pages
+from cloud.emulator import emulator
+from cloud.seed import User
+from cloud.web import csrf_error_page, csrf_ok, error_page, request_extra
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+_PAGE = pages.SignInPage(
+    heading="CloudLink admin",
+    intro="Sign in to see the systems linked to your account.",
+    context="admin",
+    cancellable=False,
+)
+
+
+@bp.get("")
+def systems() -> Response | str:
+    """The signed-in user's account and its linked systems."""
+
+    user = _signed_in()
+
+    if user is None:
+        return redirect(url_for("admin.login"))
+
+    em = emulator()
+    rows = [
+        (system, em.store.is_live(system.sid))
+        for system in em.store.systems(user.account_id)
+    ]
+    return render_template(
+        "admin.html", user=user, account=em.account_of(user), rows=rows
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    """Signs a cloud user in to the admin page."""
+
+    if request.method == "GET":
+        if _signed_in():
+            return redirect(url_for("admin.systems"))
+
+        return pages.show(_PAGE)
+
+    if not csrf_ok():
+        return csrf_error_page()
+
+    outcome = pages.submit(_PAGE)
+
+    if isinstance(outcome, str):
+        return outcome
+
+    # A fresh session, so nothing from before the sign-in carries over.
+    session.clear()
+    session.permanent = True
+    session["admin_user"] = outcome.user_id
+    log.info(
+        "User %s signed in to the admin page",
+        outcome.user_id,
+        extra=request_extra(),
+    )
+    return redirect(url_for("admin.systems"))
+
+
+@bp.post("/logout")
+def logout() -> Response | tuple[str, int]:
+    """Signs the user out."""
+
+    if not csrf_ok():
+        return csrf_error_page()
+
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for("admin.login"))
+
+
+@bp.post("/systems/<system_id>/revoke")
+def revoke(system_id: str) -> Response | tuple[str, int]:
+    """Revokes the refresh token of the sign-in that linked a system."""
+
+    user = _signed_in()
+
+    if user is None:
+        return redirect(url_for("admin.login"))
+
+    if not csrf_ok():
+        return csrf_error_page()
+
+    if not user.is_admin:
+        return error_page(
+            403,
+            "Not allowed",
+            "Only an account administrator can revoke a system's access.",
+        )
+
+    em = emulator()
+    system = em.store.system(user.account_id, system_id)
+
+    if system is None:
+        return error_page(404, "No such system", "This account has no such system.")
+
+    if em.store.revoke_session(system.sid):
+        log.info(
+            "User %s revoked the access of system %s",
+            user.user_id,
+            system.system_id,
+            extra={**request_extra(), "system_id": system.system_id},
+        )
+
+    flash(
+        f"Access revoked for {system.name or system.system_id}: the cloud now "
+        "rejects the refresh token it was linked with."
+    )
+    return redirect(url_for("admin.systems"))
+
+
+def _signed_in() -> User | None:
+    user_id = session.get("admin_user")
+    return emulator().seed.user(user_id) if isinstance(user_id, str) else None
