@@ -1,0 +1,129 @@
+"""The dashboard's Flask app."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, make_response, redirect, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from prometheus_client import CollectorRegistry
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from services.common.config import Config
+from services.ui import PREFIX, auth, context, dashboard, proxy, sessions
+from services.ui.backends import RegistrationClient
+from services.ui.metrics import RequestMetrics, instrument
+from services.ui.throttle import LoginThrottle
+
+log = logging.getLogger(__name__)
+
+# Pages need nothing but their own stylesheet; no script runs anywhere.
+# form-action is left open: "Link to CloudLink" posts a form that redirects to
+# the cloud's sign-in page.
+_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(
+    config: Config,
+    registration: RegistrationClient | None = None,
+    registry: CollectorRegistry | None = None,
+) -> Flask:
+    """The dashboard for ``config``.
+
+    ``registration`` defaults to the registration service in the runtime
+    folder; ``registry`` receives the request metrics (a fresh one by
+    default). Raises ConfigError when CLD_UI_TRUSTED_PROXIES is not valid.
+    """
+
+    networks = proxy.trusted_networks(config.ui_trusted_proxies)
+
+    app = Flask(__name__, static_url_path=f"{PREFIX}/static")
+    sessions.configure(app, config)
+    app.config.update(
+        # A dashboard left open all day must still take a click; the token
+        # lives as long as the session instead.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions[context.EXTENSION] = context.Dashboard(
+        registration=registration or RegistrationClient(config.runtime_dir),
+        users_file=config.users_file(),
+        throttle=LoginThrottle(),
+        secure_cookies=config.ui_secure_cookies,
+    )
+
+    # Timing first so every answer is counted; the login check before the
+    # CSRF check so a logged-out browser is sent to the login page.
+    instrument(app, RequestMetrics(registry or CollectorRegistry()))
+    auth.install(app)
+    CSRFProtect(app)
+    app.after_request(_security_headers)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.add_url_rule("/", "root", _root)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+    app.wsgi_app = proxy.TrustedProxyFix(app.wsgi_app, networks)  # type: ignore[method-assign]
+    return app
+
+
+def _root() -> BaseResponse:
+    return redirect(f"{request.script_root}{PREFIX}/")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+
+    # The link callback's address carries a one-time code; it must not leak
+    # to another site through the Referer header.
+    response.headers["Referrer-Policy"] = "same-origin"
+
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+
+    return response
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    log.warning("Refused a form without a valid CSRF token: %s", exc.description)
+    message = (
+        "The form was open too long or did not come from this dashboard. "
+        "Go back, reload the page and try again."
+    )
+
+    # Browsers drop Secure cookies on plain HTTP, so the form's token never
+    # matches; say so rather than leave the user retrying.
+    if not request.is_secure and context.dashboard().secure_cookies:
+        message += (
+            " The dashboard's cookies need HTTPS: open it through https://, or"
+            " set CLD_UI_SECURE_COOKIES=false for plain-HTTP development."
+        )
+
+    return render_template(
+        "error.html", title="This form has expired", message=message
+    ), 400
+
+
+def _http_error(exc: HTTPException) -> Response:
+    code = exc.code or 500
+    response = make_response(
+        render_template(
+            "error.html", title=f"{code} {exc.name}", message=exc.description
+        ),
+        code,
+    )
+
+    # 405 answers list the allowed methods in Allow; keep such headers.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+
+    return response
