@@ -36,12 +36,18 @@ def submit(
     session: requests.Session,
     page: requests.Response,
     fields: dict[str, str],
-    index: int = 0,
+    action: str = "",
     follow: bool = False,
 ) -> requests.Response:
-    """Posts form ``index`` of ``page`` with its hidden fields plus ``fields``."""
+    """Posts the form of ``page`` whose action ends with ``action``.
 
-    form = forms(page.text)[index]
+    The form's hidden fields are sent with ``fields``; without ``action``
+    the page's first form is used.
+    """
+
+    found = [f for f in forms(page.text) if str(f["action"]).endswith(action)]
+    assert found, f"no form posting to {action!r} on {page.url}"
+    form = found[0]
     hidden = form["fields"]
     assert isinstance(hidden, dict)
     action = urljoin(page.url, str(form["action"]) or page.url)
