@@ -8,7 +8,7 @@ GEN := build/gen
 PROTOS := $(wildcard proto/cld/v1/*.proto)
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 
-.PHONY: setup system-deps venv proto build-info run test lint format clean
+.PHONY: setup system-deps venv proto build-info run test lint format clean footprint
 
 setup: system-deps venv proto build-info
 
@@ -52,3 +52,6 @@ format: venv
 
 clean:
 	rm -rf $(VENV) build .run
+
+footprint: setup
+	$(PY) bench/footprint.py
