@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -115,6 +117,20 @@ class Bus:
 
         self._client.disconnect()
         self._client.loop_stop()
+
+    def close_in_child(self) -> None:
+        """In a forked child, drops its copy of the broker connection.
+
+        Only the descriptor is closed, with no MQTT goodbye, so the parent's
+        connection is untouched; without this, a killed parent's last will
+        would wait for the children to let go of the socket.
+        """
+
+        sock = self._client.socket()
+
+        # Detached first, so the socket object never closes a reused number.
+        if isinstance(sock, socket.socket):
+            os.close(sock.detach())
 
     def wait_connected(self, timeout: float) -> bool:
         """True once connected to the broker, False after ``timeout`` s."""

@@ -105,6 +105,9 @@ class DashboardServer(BaseApplication):
         if self.metrics is not None:
             self.metrics.close_in_child()
 
+        if self.bus is not None:
+            self.bus.close_in_child()
+
     def child_exit(self, arbiter: Any, worker: Any) -> None:
         """Forgets the live samples of a worker that exited."""
 
