@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# Werkzeug encodes every request's host name with the "idna" codec, whose
+# module Python imports on first use. A first use that races another import
+# in a threaded worker can fail, and the failure is cached for the life of
+# the process as "unknown encoding: idna"; importing it here, before any
+# worker thread runs, takes the race away.
+import encodings.idna  # noqa: F401
 import logging
 
 from flask import Flask, Response, make_response, redirect, render_template, request
