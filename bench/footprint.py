@@ -63,6 +63,16 @@ def status_kb(pid: int, field: str) -> int:
     return 0
 
 
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split between their users."""
+
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+
+    return 0
+
+
 def cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
@@ -133,6 +143,7 @@ def main() -> None:
                     "rss_mb": round(
                         sum(status_kb(p, "VmRSS") for p in processes) / 1024, 1
                     ),
+                    "pss_mb": round(sum(map(pss_kb, processes)) / 1024, 1),
                     "peak_rss_mb": round(
                         sum(status_kb(p, "VmHWM") for p in processes) / 1024, 1
                     ),

@@ -69,7 +69,11 @@ class Config:
     ui_bind: Address = setting(
         "CLD_UI_BIND", "127.0.0.1:8080", "Address the dashboard listens on."
     )
-    ui_workers: int = setting("CLD_UI_WORKERS", "2", "Dashboard worker processes.")
+    ui_workers: int = setting(
+        "CLD_UI_WORKERS",
+        "1",
+        "Dashboard worker processes; each adds ~40 MB, one serves a few admins.",
+    )
     ui_secure_cookies: bool = setting(
         "CLD_UI_SECURE_COOKIES",
         "true",
