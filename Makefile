@@ -55,3 +55,15 @@ clean:
 
 footprint: setup
 	$(PY) bench/footprint.py
+
+# Builds a signed release of the working tree and publishes it to a running
+# emulator: make release [VERSION=0.2.0] [CLOUD=http://127.0.0.1:8800]
+.PHONY: release
+release: setup
+	$(PY) scripts/release.py $(if $(VERSION),--version $(VERSION)) \
+		$(if $(CLOUD),--cloud $(CLOUD))
+
+# Inventory report build time and change-to-stored time, as JSON lines.
+.PHONY: bench-inventory
+bench-inventory: setup
+	$(PY) -m bench.inventory

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from cloud import pages
+from cloud import pages, reports
 from cloud.emulator import emulator
 from cloud.seed import User
 from cloud.web import csrf_error_page, csrf_ok, error_page, request_extra
@@ -38,8 +38,9 @@ def systems() -> Response | str:
         (system, em.store.is_live(system.sid))
         for system in em.store.systems(user.account_id)
     ]
+    latest = reports.latest_reports(system.system_id for system, _ in rows)
     return render_template(
-        "admin.html", user=user, account=em.account_of(user), rows=rows
+        "admin.html", user=user, account=em.account_of(user), rows=rows, latest=latest
     )
 
 

@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from cloud import admin, auth, signin, systems, web
+from cloud import admin, auth, releases, reports, signin, systems, web
 from cloud.config import CloudConfig
 from cloud.emulator import Emulator
 from cloud.expiring import Clock
@@ -46,6 +46,9 @@ def create_app(config: CloudConfig, clock: Clock = time.monotonic) -> Flask:
 
     for blueprint in (auth.bp, signin.bp, systems.bp, admin.bp):
         app.register_blueprint(blueprint)
+
+    app.register_blueprint(releases.bp)
+    app.register_blueprint(reports.bp)
 
     app.add_url_rule("/health", "health", _health)
     app.add_url_rule("/", "home", _home)

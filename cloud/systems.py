@@ -51,7 +51,7 @@ class Caller:
 def link() -> tuple[Response, int, dict[str, str]]:
     """Links the caller's system; linking the same installation again is a no-op."""
 
-    caller = _caller()
+    caller = current_caller()
     caller.require_admin("link a system to")
     registration = parse_registration(json_body())
 
@@ -82,7 +82,7 @@ def link() -> tuple[Response, int, dict[str, str]]:
 def list_systems() -> Response:
     """The systems linked to the caller's account."""
 
-    caller = _caller()
+    caller = current_caller()
     items = [
         system_document(system, caller.account)
         for system in emulator().store.systems(caller.account.account_id)
@@ -94,17 +94,17 @@ def list_systems() -> Response:
 def get_system(system_id: str) -> Response:
     """One system of the caller's account."""
 
-    caller = _caller()
-    return jsonify(system_document(_system(caller, system_id), caller.account))
+    caller = current_caller()
+    return jsonify(system_document(owned_system(caller, system_id), caller.account))
 
 
 @bp.delete("/systems/<system_id>")
 def unlink(system_id: str) -> Response:
     """Unlinks a system of the caller's account."""
 
-    caller = _caller()
+    caller = current_caller()
     caller.require_admin("unlink a system from")
-    system = _system(caller, system_id)
+    system = owned_system(caller, system_id)
     emulator().store.unlink_system(caller.account.account_id, system.system_id)
     log.info(
         "Unlinked system %s from account %s",
@@ -119,7 +119,7 @@ def unlink(system_id: str) -> Response:
 def get_account(account_id: str) -> Response:
     """The caller's account, by GUID or number; any other is not found."""
 
-    caller = _caller()
+    caller = current_caller()
     account = caller.account
 
     if account_id.lower() not in (account.account_id, account.number):
@@ -165,7 +165,7 @@ def _self(system: System) -> str:
     return f"{emulator().config.public_url}/2017-09-01/systems/{system.system_id}"
 
 
-def _caller() -> Caller:
+def current_caller() -> Caller:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
 
     if scheme.lower() != "bearer" or not token.strip():
@@ -197,7 +197,7 @@ def _caller() -> Caller:
     return Caller(claims, account)
 
 
-def _system(caller: Caller, system_id: str) -> System:
+def owned_system(caller: Caller, system_id: str) -> System:
     system = emulator().store.system(caller.account.account_id, system_id)
 
     if system is None:

@@ -90,6 +90,64 @@ class Config:
         "Comma-separated addresses whose X-Forwarded-* headers are believed.",
     )
 
+    # updater service
+    updater_channel: str = setting(
+        "CLD_UPDATER_CHANNEL", "stable", "Release channel the updater follows."
+    )
+    updater_time_zone: str = setting(
+        "CLD_UPDATER_TIME_ZONE",
+        "",
+        "IANA zone the update schedule is read in; empty is the host's.",
+    )
+    updater_extra_keys_file: str = setting(
+        "CLD_UPDATER_EXTRA_KEYS_FILE",
+        "",
+        "Keys file trusted besides the packaged release keys (development).",
+    )
+    updater_services: str = setting(
+        "CLD_UPDATER_SERVICES",
+        "registration,inventory,updater,tunnel,ui",
+        "Services an update restarts and must see healthy before it is kept.",
+    )
+    updater_health_timeout: Seconds = setting(
+        "CLD_UPDATER_HEALTH_TIMEOUT",
+        "120",
+        "Seconds a new version has to come up healthy before it is rolled back.",
+    )
+
+    # inventory service
+    host_root: Path = setting(
+        "CLD_HOST_ROOT",
+        "/",
+        "Root folder of the host whose platform and components are detected.",
+    )
+    platform: str = setting(
+        "CLD_PLATFORM", "", "Platform profile id; empty detects it from the host."
+    )
+    platforms_dir: str = setting(
+        "CLD_PLATFORMS_DIR",
+        "",
+        "Folder of platform profiles; empty is the daemon's own platforms/.",
+    )
+    inventory_daily_at: str = setting(
+        "CLD_INVENTORY_DAILY_AT", "03:00", "UTC time (HH:MM) of the daily report."
+    )
+    inventory_debounce: Seconds = setting(
+        "CLD_INVENTORY_DEBOUNCE",
+        "5",
+        "Quiet seconds after a change before a report is built; a burst is one.",
+    )
+    inventory_rescan: Seconds = setting(
+        "CLD_INVENTORY_RESCAN",
+        "60",
+        "Seconds between looks at the host for installed or removed components.",
+    )
+    inventory_retry_max: Seconds = setting(
+        "CLD_INVENTORY_RETRY_MAX",
+        "300",
+        "Longest wait, in seconds, between retries of an undelivered report.",
+    )
+
     def service_state_dir(self, service: str) -> Path:
         """The one folder ``service`` writes its durable state to."""
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import requests
 
+from services.common.cloud_http import API, http_session
 from services.common.config import Config
 
 log = logging.getLogger(__name__)
 
-API = "/2017-09-01"
 CLIENT_ID = "cloudlink-daemon"
 
 
@@ -44,25 +44,6 @@ class TokenGrant:
     access_token: str
     refresh_token: str
     expires_in: int
-
-
-def http_session(config: Config) -> requests.Session:
-    """A session for cloud calls through the configured proxy and CA."""
-
-    session = requests.Session()
-
-    # The host's proxy setting is the only one that counts, not whatever
-    # variables the process happened to inherit.
-    session.trust_env = False
-
-    if config.https_proxy:
-        session.proxies = {"https": config.https_proxy, "http": config.https_proxy}
-
-    if config.cloud_ca_file:
-        session.verify = config.cloud_ca_file
-
-    session.headers["User-Agent"] = "cloudlink-daemon"
-    return session
 
 
 class CloudApi:

@@ -1,0 +1,423 @@
+"""The inventory service's one worker: triggers in, reports built and delivered.
+
+Bus handlers and gRPC calls only record what happened and wake the worker;
+the worker thread alone looks at the host, builds reports, queues them in
+the outbox and sends them, so a slow cloud never blocks an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import time as time_of_day
+from pathlib import Path
+from typing import Any
+
+from services.common import topics
+from services.common.profiles import Profile
+from services.common.state import StateStore
+from services.common.version import build_info
+from services.inventory import schedule
+from services.inventory.courier import Courier
+from services.inventory.facts import PlatformFacts, gather_host, survey_platform
+from services.inventory.report import (
+    SystemIdentity,
+    TunnelStatus,
+    build_report,
+    encode,
+    stronger,
+    timestamp,
+)
+
+log = logging.getLogger(__name__)
+
+TUNNELS = "cld/tunnel/tunnels/#"
+PLATFORM = topics.topic("inventory", "platform")
+GATEWAY = topics.topic("inventory", "gateway")
+SUBMISSION = topics.topic("inventory", "submission")
+
+# Longest the worker sleeps without a reason, so a missed wake-up costs little.
+_IDLE = 30.0
+
+
+class NotLinkedError(Exception):
+    """The system is not linked, so no report can be built or sent."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The timings the reporter works to."""
+
+    debounce: float
+    rescan: float
+    daily_at: time_of_day
+
+
+@dataclass(frozen=True)
+class Status:
+    """Last and next submission, for the dashboard."""
+
+    last_submission: datetime | None
+    next_submission: datetime | None
+    outbox_depth: int
+    rejected: int
+    last_error: str
+    last_result: str
+    linked: bool
+
+
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+class Reporter:
+    """Decides when a report is due, builds it, and delivers the outbox."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        host_root: Path,
+        settings: Settings,
+        store: StateStore,
+        courier: Courier,
+        publish: Publish,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.profile = profile
+        self.host_root = host_root
+        self.settings = settings
+        self.store = store
+        self.courier = courier
+        self.outbox = courier.outbox
+        self.publish = publish
+        self.clock = clock
+        self.wake = threading.Condition()
+        self._state: dict[str, Any] = store.load() or {}
+        self._identity: SystemIdentity | None = None
+        self._tunnels: dict[tuple[str, str], TunnelStatus] = {}
+        self._facts = survey_platform(profile, host_root)
+        self._next_rescan = clock() + settings.rescan
+        self._next_daily = self._daily_after(clock())
+        self._pending: schedule.Pending | None = schedule.add_trigger(
+            None, "restart", clock(), settings.debounce
+        )
+        self._build_lock = threading.Lock()
+        self._announced: dict[str, Any] = {}
+
+    # Events, from bus and gRPC threads.
+
+    def on_link(self, topic: str, payload: dict[str, Any]) -> None:
+        """The registration service's retained link state changed."""
+
+        system_id = str(payload.get("system_id", ""))
+        linked = payload.get("state") == "linked" and bool(system_id)
+
+        with self.wake:
+            if not linked:
+                if self._identity is not None:
+                    log.info("Not linked any more; reports wait for a link")
+
+                self._identity = None
+                self.wake.notify_all()
+                return
+
+            identity = SystemIdentity(system_id, str(payload.get("account_guid", "")))
+            changed = identity != self._identity
+            self._identity = identity
+
+            # A system id other than the last reported one is a new link, even
+            # when it was made while this service was not running.
+            if changed and system_id != self._state.get("reported_system_id"):
+                log.info("Linked as system %s; a report follows", system_id)
+                self._trigger("link")
+
+            self.wake.notify_all()
+
+    def on_tunnel(self, topic: str, payload: dict[str, Any]) -> None:
+        """A tunnel's retained state changed."""
+
+        parts = topic.split("/")
+
+        if len(parts) != 5:
+            return
+
+        key = (parts[3], parts[4])
+        status = (
+            TunnelStatus(str(payload["state"]), str(payload.get("reason", "")))
+            if payload.get("state")
+            else None
+        )
+
+        with self.wake:
+            if self._tunnels.get(key) == status:
+                return
+
+            if status is None:
+                self._tunnels.pop(key, None)
+            else:
+                self._tunnels[key] = status
+
+            self._trigger("change")
+
+    def trigger(self, reason: str) -> None:
+        """Asks for a report for ``reason``, debounced."""
+
+        with self.wake:
+            self._trigger(reason)
+
+    def submit_now(self, wait: float) -> str:
+        """Builds a report now, queues it and waits up to ``wait`` s for delivery."""
+
+        report_id = self._build("manual")
+
+        if report_id is None:
+            raise NotLinkedError("This system is not linked to CloudLink.")
+
+        with self.wake:
+            self.courier.hurry()
+            self.wake.notify_all()
+            self.wake.wait_for(lambda: not self.outbox.contains(report_id), wait)
+
+        return report_id
+
+    def preview(self) -> bytes:
+        """The bytes a report built now would carry."""
+
+        identity = self._identity
+
+        if identity is None:
+            raise NotLinkedError("This system is not linked to CloudLink.")
+
+        return encode(self._report("manual", identity, str(uuid.uuid4()))[1])
+
+    def facts(self) -> PlatformFacts:
+        """What the last look at the host found."""
+
+        with self.wake:
+            return self._facts
+
+    def status(self) -> Status:
+        """Last and next submission and the outbox."""
+
+        with self.wake:
+            return Status(
+                last_submission=self.courier.last_submission,
+                next_submission=self._next_submission(),
+                outbox_depth=self.outbox.depth(),
+                rejected=self.outbox.rejected_count(),
+                last_error=self.courier.last_error,
+                last_result=self.courier.last_result,
+                linked=self._identity is not None,
+            )
+
+    # The worker.
+
+    def run(self, stopping: threading.Event) -> None:
+        """Works until ``stopping`` is set."""
+
+        self._announce_facts()
+
+        while not stopping.is_set():
+            try:
+                self._step()
+            except Exception:
+                log.exception("An inventory step failed; trying again shortly")
+                stopping.wait(1.0)
+
+            with self.wake:
+                self.wake.wait(self._sleep())
+
+    def stop(self) -> None:
+        """Wakes the worker so it sees it must stop."""
+
+        with self.wake:
+            self.wake.notify_all()
+
+    def _step(self) -> None:
+        now = self.clock()
+
+        if now >= self._next_rescan:
+            self._rescan()
+            self._next_rescan = now + self.settings.rescan
+
+        with self.wake:
+            if now >= self._next_daily.timestamp():
+                self._next_daily = self._daily_after(now)
+                self._pending = schedule.add_trigger(
+                    self._pending, "daily", now, self.settings.debounce, immediate=True
+                )
+
+            due = (
+                self._pending is not None
+                and self._identity is not None
+                and now >= self._pending.due_at
+            )
+
+        if due:
+            self._build(None)
+
+        if self._identity is not None:
+            self.courier.deliver_due()
+
+        with self.wake:
+            self.wake.notify_all()
+
+        self._announce_submission()
+
+    def _rescan(self) -> None:
+        facts = survey_platform(self.profile, self.host_root)
+
+        if facts.change_key() != self._facts.change_key():
+            log.info(
+                "Installed components changed",
+                extra={"components": [c.id for c in facts.components]},
+            )
+            self._facts = facts
+            self._announce_facts()
+            self.trigger("change")
+
+    def _build(self, reason: str | None) -> str | None:
+        """Queues one report for the pending triggers and ``reason``, if any."""
+
+        with self._build_lock:
+            with self.wake:
+                identity = self._identity
+                pending = self._pending.reason if self._pending else None
+                merged = stronger(reason, pending) if reason else pending
+
+                if identity is None or merged is None:
+                    return None
+
+                self._pending = None
+
+            report_id = str(uuid.uuid4())
+            created, report = self._report(merged, identity, report_id)
+            self.outbox.add(
+                report_id, identity.system_id, merged, created, encode(report)
+            )
+
+            with self.wake:
+                self._state["reported_system_id"] = identity.system_id
+                self.store.save(self._state)
+
+        log.info(
+            "Queued an inventory report (%s)",
+            merged,
+            extra={"report_id": report_id, "reason": merged},
+        )
+        return report_id
+
+    def _report(
+        self, reason: str, identity: SystemIdentity, report_id: str
+    ) -> tuple[str, dict[str, Any]]:
+        facts = survey_platform(self.profile, self.host_root)
+
+        with self.wake:
+            tunnels = dict(self._tunnels)
+            changed = facts.change_key() != self._facts.change_key()
+            self._facts = facts
+
+        # The report already carries the change, so the next look at the
+        # host must not ask for another report for it.
+        if changed:
+            self._announce_facts()
+
+        created = datetime.now(UTC)
+        report = build_report(
+            report_id=report_id,
+            reason=reason,
+            created_at=created,
+            system=identity,
+            profile=self.profile,
+            platform=facts,
+            host=gather_host(self.host_root),
+            build=build_info(),
+            tunnels=tunnels,
+        )
+        return timestamp(created), report
+
+    def _trigger(self, reason: str) -> None:
+        self._pending = schedule.add_trigger(
+            self._pending, reason, self.clock(), self.settings.debounce
+        )
+        self.wake.notify_all()
+
+    def _sleep(self) -> float:
+        now = self.clock()
+        moments = [self._next_rescan, self._next_daily.timestamp(), now + _IDLE]
+
+        if self._identity is not None:
+            if self._pending is not None:
+                moments.append(self._pending.due_at)
+
+            if self.courier.retry_at and self.outbox.depth():
+                moments.append(self.courier.retry_at)
+
+        return max(0.0, min(moments) - now)
+
+    def _next_submission(self) -> datetime | None:
+        if self._identity is None:
+            return None
+
+        moments = [self._next_daily.timestamp()]
+
+        if self._pending is not None:
+            moments.append(self._pending.due_at)
+
+        if self.outbox.depth():
+            moments.append(max(self.courier.retry_at, self.clock()))
+
+        return datetime.fromtimestamp(min(moments), UTC)
+
+    def _daily_after(self, now: float) -> datetime:
+        moment = datetime.fromtimestamp(now, UTC)
+        return schedule.next_daily(moment, self.settings.daily_at)
+
+    def _announce_facts(self) -> None:
+        facts: PlatformFacts = self._facts
+        self.publish(
+            PLATFORM,
+            {
+                "id": self.profile.id,
+                "name": self.profile.name,
+                "version": facts.version,
+                "language": facts.language,
+                "components": [
+                    {"id": c.id, "name": c.name, "version": c.version}
+                    for c in facts.components
+                ],
+            },
+        )
+        self.publish(
+            GATEWAY,
+            {
+                "installed": facts.gateway_installed,
+                "version": facts.gateway_version,
+                "status_url": (
+                    self.profile.gateway.status_url if facts.gateway_installed else ""
+                ),
+            },
+        )
+
+    def _announce_submission(self) -> None:
+        status = self.status()
+        payload = {
+            "last_submission": _iso(status.last_submission),
+            "next_submission": _iso(status.next_submission),
+            "outbox_depth": status.outbox_depth,
+            "rejected": status.rejected,
+            "last_error": status.last_error,
+        }
+
+        if payload != self._announced:
+            self._announced = payload
+            self.publish(SUBMISSION, payload)
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
