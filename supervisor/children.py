@@ -7,7 +7,8 @@ import logging
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from supervisor.plan import ChildSpec
@@ -67,8 +68,14 @@ def describe_exit(code: int | None) -> str:
 class Child:
     """A child process and its life: starting, running, restarting, stopped."""
 
-    def __init__(self, spec: ChildSpec, base_env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        spec: ChildSpec,
+        base_env: Mapping[str, str],
+        cwd: Callable[[], Path] | None = None,
+    ) -> None:
         self.spec = spec
+        self.cwd = cwd or (lambda: spec.cwd)
         self.name = spec.name
         self.env = {**base_env, **spec.env}
         self.state = STARTING
@@ -113,7 +120,7 @@ class Child:
                 # children running, and the next run refuses their ports.
                 self.process = subprocess.Popen(
                     self.spec.argv,
-                    cwd=self.spec.cwd,
+                    cwd=self.cwd(),
                     env=self.env,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
@@ -162,6 +169,28 @@ class Child:
             )
         else:
             self._next_probe = now + PROBE_EVERY
+
+    def replace(self, now: float, timeout: float) -> None:
+        """Stops the process (killing it after ``timeout``) and starts it anew.
+
+        A replacement is asked for, not a crash, so it is no restart and
+        leaves the backoff alone.
+        """
+
+        if self.process is not None and self.alive:
+            self.process.send_signal(signal.SIGTERM)
+
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", self.name)
+
+        self._kill_leftovers()
+
+        if self.process is not None:
+            self.process.wait()
+
+        self.spawn(now)
 
     def terminate(self) -> None:
         """Asks the process to stop (SIGTERM), the way each child expects."""

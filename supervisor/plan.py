@@ -98,6 +98,8 @@ class ChildSpec:
     stage: int
     log_file: Path
     cwd: Path
+    # Runs from the release the updater switched to, when there is one.
+    follows_release: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,10 @@ def build(
         "CLD_MQTT_PORT": str(options.mqtt_port),
         "CLD_CLOUD_URL": cloud_url(options),
         "CLD_METRICS_HOST": options.host,
+        # `make release` signs development releases with a key of its own.
+        "CLD_UPDATER_EXTRA_KEYS_FILE": str(
+            source_dir / ".run" / "release" / "release-keys.json"
+        ),
         **{
             f"CLD_{service.upper()}_METRICS_PORT": str(options.metrics_port(service))
             for service in SERVICES
@@ -286,6 +292,7 @@ def build(
                 stage=SERVICE_STAGE,
                 log_file=logs / f"{service}.log",
                 cwd=source_dir,
+                follows_release=True,
             )
         )
 

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import FrameType
 
 from cloud.seed import DEMO_LOGINS
@@ -16,6 +17,7 @@ from supervisor.banner import Banner
 from supervisor.children import RUNNING, Child
 from supervisor.login import dashboard_password
 from supervisor.plan import MQTT_HOST, ChildSpec, Options, urls
+from supervisor.releases import FAILED_STARTS, Releases
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ STAGE_WAIT = 10.0
 BANNER_WAIT = 15.0
 STOP_WAIT = 5.0
 _REAP_WAIT = 1.0
+# During a release switch, the next service is replaced once the one before
+# is ready, or this long after, so one slow service does not hold up all.
+ROLLOUT_WAIT = 30.0
 
 
 class Supervisor:
@@ -37,7 +42,15 @@ class Supervisor:
         self, options: Options, specs: Sequence[ChildSpec], env: Mapping[str, str]
     ) -> None:
         self.options = options
-        self.children = [Child(spec, env) for spec in specs]
+        source = next((s.cwd for s in specs if s.follows_release), Path.cwd())
+        self.releases = Releases(options.state_dir, source)
+        self.children = [
+            Child(spec, env, self.releases.cwd if spec.follows_release else None)
+            for spec in specs
+        ]
+        self.rollout: list[Child] = []
+        self.replaced_at: float | None = None
+        self.updater_starts: int | None = None
         self.stages = sorted({spec.stage for spec in specs})
         self.urls = urls(options)
         self.status_file = status.StatusFile(
@@ -108,6 +121,8 @@ class Supervisor:
                 if child.spawned:
                     child.watch(now)
 
+            self._follow_release(now)
+
             if self.state == status.STARTING and (
                 all(child.state == RUNNING for child in self.children)
                 or now - started >= BANNER_WAIT
@@ -117,6 +132,52 @@ class Supervisor:
 
             self.status_file.write(self.state, self.children)
             self.stopping.wait(TICK)
+
+    def _follow_release(self, now: float) -> None:
+        """Replaces the services one at a time when the release changes."""
+
+        switched = self.releases.switched()
+
+        if switched is not None:
+            log.info(
+                "The updater switched to %s; restarting the services one at a time",
+                switched or "the original build",
+            )
+            self.rollout = [
+                c for c in self.children if c.spec.follows_release and c.spawned
+            ]
+            self.replaced_at = None
+            updater = self._child("updater")
+            self.updater_starts = updater.restarts if updater else None
+
+        self._check_new_updater()
+
+        if not self.rollout:
+            return
+
+        head = self.rollout[0]
+
+        if self.replaced_at is None:
+            head.replace(now, STOP_WAIT)
+            self.replaced_at = now
+        elif head.state == RUNNING or now - self.replaced_at >= ROLLOUT_WAIT:
+            self.rollout.pop(0)
+            self.replaced_at = None
+
+    def _check_new_updater(self) -> None:
+        updater = self._child("updater")
+
+        if updater is None or self.updater_starts is None:
+            return
+
+        if updater.state == RUNNING and updater not in self.rollout:
+            self.updater_starts = None
+        elif updater.restarts - self.updater_starts >= FAILED_STARTS:
+            self.updater_starts = None
+            self.releases.undo()
+
+    def _child(self, name: str) -> Child | None:
+        return next((c for c in self.children if c.name == name), None)
 
     def _stage_due(self, index: int, waited: float) -> bool:
         if index == 0:

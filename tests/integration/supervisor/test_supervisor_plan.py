@@ -60,10 +60,12 @@ def test_the_services_use_the_run_folder_the_broker_and_the_cloud() -> None:
     tunnel = plan(options)["tunnel"]
 
     assert tunnel.cwd == SOURCE
+    assert tunnel.follows_release
     assert tunnel.probe == GrpcProbe(RUN / "runtime", "tunnel")
     assert tunnel.env == {
         "PYTHONUNBUFFERED": "1",
         "CLD_STATE_DIR": "/srv/run/state",
+        "CLD_UPDATER_EXTRA_KEYS_FILE": str(SOURCE / ".run/release/release-keys.json"),
         "CLD_RUNTIME_DIR": "/srv/run/runtime",
         "CLD_MQTT_HOST": "127.0.0.1",
         "CLD_MQTT_PORT": "7002",
