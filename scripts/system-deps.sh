@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+# The tunnel metrics are checked with promtool and read back through Prometheus.
+command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -148,6 +148,43 @@ class Config:
         "Longest wait, in seconds, between retries of an undelivered report.",
     )
 
+    # tunnel service
+    tunnel_relay: Address = setting(
+        "CLD_TUNNEL_RELAY",
+        "relay.mitel.io:443",
+        "HOST:PORT of the CloudLink relay the tunnels connect out to (TLS).",
+    )
+    tunnel_relay_ca_file: str = setting(
+        "CLD_TUNNEL_RELAY_CA_FILE",
+        "",
+        "CA bundle trusted for the relay; empty uses the system's.",
+    )
+    tunnel_dead_after: Seconds = setting(
+        "CLD_TUNNEL_DEAD_AFTER",
+        "12",
+        "Seconds without a word from the relay before its connection is dead.",
+    )
+    tunnel_retry_max: Seconds = setting(
+        "CLD_TUNNEL_RETRY_MAX",
+        "30",
+        "Longest wait, in seconds, between attempts to reach the relay.",
+    )
+    tunnel_idle_stop: int = setting(
+        "CLD_TUNNEL_IDLE_STOP",
+        "0",
+        "Seconds without visitors after which a started tunnel stops; 0 never.",
+    )
+    tunnel_access_log_size: int = setting(
+        "CLD_TUNNEL_ACCESS_LOG_SIZE",
+        "500",
+        "Visitor connections kept in the tunnel access log.",
+    )
+    tunnel_clock_check: Seconds = setting(
+        "CLD_TUNNEL_CLOCK_CHECK",
+        "600",
+        "Seconds between clock drift measurements against the cloud.",
+    )
+
     def service_state_dir(self, service: str) -> Path:
         """The one folder ``service`` writes its durable state to."""
 

@@ -206,3 +206,50 @@ class Service(Process):
         """A gRPC channel to the service."""
 
         return rpc.channel(self.runtime_dir, self.name)
+
+
+class Relay(Process):
+    """The tunnel relay (``python -m cloud.relay``) with its own certificate."""
+
+    def __init__(self, workdir: Path, cloud_url: str, heartbeat: float = 1.0) -> None:
+        self.daemon_port = free_port()
+        self.public_port = free_port()
+        self.metrics_port = free_port()
+        self.state_dir = workdir / "state"
+        env = {
+            **os.environ,
+            "CLD_RELAY_DAEMON_BIND": f"127.0.0.1:{self.daemon_port}",
+            "CLD_RELAY_PUBLIC_BIND": f"127.0.0.1:{self.public_port}",
+            "CLD_RELAY_METRICS_BIND": f"127.0.0.1:{self.metrics_port}",
+            "CLD_RELAY_CLOUD_URL": cloud_url,
+            "CLD_RELAY_STATE_DIR": str(self.state_dir),
+            "CLD_RELAY_HEARTBEAT": str(heartbeat),
+            "CLD_RELAY_IDLE_TIMEOUT": str(heartbeat * 4),
+        }
+        argv = [sys.executable, "-m", "cloud.relay"]
+        super().__init__("relay", argv, env, workdir / "log")
+
+    @property
+    def ca_file(self) -> Path:
+        """The relay's self-signed certificate, for daemons to trust."""
+
+        return self.state_dir / "relay-cert.pem"
+
+    @property
+    def public_url(self) -> str:
+        """Where visitors' requests go (the Host header picks the tunnel)."""
+
+        return f"http://127.0.0.1:{self.public_port}"
+
+    def host(self, label: str) -> str:
+        """The public Host header of the tunnel whose label is ``label``."""
+
+        return f"{label}.eu.relay.localhost:{self.public_port}"
+
+    def start(self) -> None:
+        super().start()
+        wait_for(
+            lambda: port_open(self.daemon_port) and port_open(self.public_port),
+            20,
+            "the relay to listen",
+        )

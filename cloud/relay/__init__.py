@@ -1,0 +1,1 @@
+"""The relay: daemons' tunnels published at public hosts, behind token checks."""
