@@ -43,6 +43,9 @@ class Banner:
                 label = "  demo logins" if index == 0 else ""
                 lines.append(_row(label, f"{email} / {password}  ({about})"))
 
+        if "relay" in self.urls:
+            lines.append(_row("Tunnels at", self.urls["relay"]))
+
         if "mqtt" in self.urls:
             lines.append(_row("MQTT broker", self.urls["mqtt"]))
 

@@ -50,6 +50,18 @@ def parser() -> argparse.ArgumentParser:
         help="the CloudLink emulator's port (default: %(default)s)",
     )
     p.add_argument(
+        "--relay-port",
+        type=_port,
+        default=8801,
+        help="the tunnel relay's port for daemons (default: %(default)s)",
+    )
+    p.add_argument(
+        "--relay-public-port",
+        type=_port,
+        default=8802,
+        help="the tunnel relay's port for visitors (default: %(default)s)",
+    )
+    p.add_argument(
         "--mqtt-port",
         type=_port,
         default=1883,
@@ -59,8 +71,9 @@ def parser() -> argparse.ArgumentParser:
         "--metrics-port-base",
         type=_metrics_base,
         default=9461,
-        help="/metrics ports are this plus 0 to 4 for "
-        f"{', '.join(SERVICES)}; 0 turns metrics off (default: %(default)s)",
+        help="/metrics ports are this plus 0 to 5 for "
+        f"{', '.join(SERVICES)} and the relay; 0 turns metrics off "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--only",
@@ -82,6 +95,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         host=args.host,
         ui_port=args.ui_port,
         cloud_port=args.cloud_port,
+        relay_port=args.relay_port,
+        relay_public_port=args.relay_public_port,
         mqtt_port=args.mqtt_port,
         metrics_port_base=args.metrics_port_base,
         only=args.only,

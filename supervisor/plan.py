@@ -8,7 +8,7 @@ from pathlib import Path
 from supervisor.probes import GrpcProbe, HttpProbe, Probe, TcpProbe
 
 SERVICES = ("registration", "inventory", "updater", "tunnel", "ui")
-CHILDREN = ("mosquitto", "cloud", *SERVICES)
+CHILDREN = ("mosquitto", "cloud", "relay", *SERVICES)
 
 # The broker accepts anonymous clients, so it stays on loopback whatever
 # address the dashboard and the emulator are asked to listen on.
@@ -26,6 +26,8 @@ class Options:
     host: str = "127.0.0.1"
     ui_port: int = 8080
     cloud_port: int = 8800
+    relay_port: int = 8801
+    relay_public_port: int = 8802
     mqtt_port: int = 1883
     metrics_port_base: int = 9461
     only: tuple[str, ...] = CHILDREN
@@ -59,6 +61,21 @@ class Options:
         """The emulator's durable state."""
 
         return self.run_dir / "cloud"
+
+    @property
+    def relay_dir(self) -> Path:
+        """The relay's durable state and its development certificate."""
+
+        return self.run_dir / "relay"
+
+    @property
+    def relay_metrics_port(self) -> int:
+        """The relay's /metrics port, after the services'; 0 when off."""
+
+        if self.metrics_port_base == 0:
+            return 0
+
+        return self.metrics_port_base + len(SERVICES)
 
     @property
     def users_file(self) -> Path:
@@ -127,6 +144,12 @@ def cloud_url(options: Options) -> str:
     return f"http://{netloc(options.host, options.cloud_port)}"
 
 
+def relay_url(options: Options) -> str:
+    """The shape of a tunnel's public URL; browsers resolve *.localhost."""
+
+    return f"http://<tunnel>.eu.relay.localhost:{options.relay_public_port}"
+
+
 def dashboard_url(options: Options) -> str:
     """The dashboard's URL."""
 
@@ -145,6 +168,9 @@ def urls(options: Options) -> dict[str, str]:
         found["cloud"] = cloud_url(options)
         found["cloud_admin"] = f"{cloud_url(options)}/admin"
 
+    if "relay" in options.only:
+        found["relay"] = relay_url(options)
+
     if "ui" in options.only:
         found["dashboard"] = dashboard_url(options)
 
@@ -153,6 +179,10 @@ def urls(options: Options) -> dict[str, str]:
 
         if service in options.only and port:
             found[f"{service}_metrics"] = f"http://{netloc(options.host, port)}/metrics"
+
+    if "relay" in options.only and options.relay_metrics_port:
+        where = netloc(options.host, options.relay_metrics_port)
+        found["relay_metrics"] = f"http://{where}/metrics"
 
     return found
 
@@ -171,6 +201,31 @@ def listeners(options: Options) -> list[Listener]:
         found.append(
             Listener("--cloud-port", "cloud emulator", options.host, options.cloud_port)
         )
+
+    if "relay" in options.only:
+        found.append(
+            Listener(
+                "--relay-port", "relay (daemons)", options.host, options.relay_port
+            )
+        )
+        found.append(
+            Listener(
+                "--relay-public-port",
+                "relay (visitors)",
+                options.host,
+                options.relay_public_port,
+            )
+        )
+
+        if options.relay_metrics_port:
+            found.append(
+                Listener(
+                    "--metrics-port-base",
+                    f"relay metrics, base+{len(SERVICES)}",
+                    options.host,
+                    options.relay_metrics_port,
+                )
+            )
 
     if "ui" in options.only:
         found.append(Listener("--ui-port", "dashboard", options.host, options.ui_port))
@@ -250,6 +305,31 @@ def build(
             )
         )
 
+    if "relay" in options.only:
+        metrics = options.relay_metrics_port
+        specs.append(
+            ChildSpec(
+                name="relay",
+                argv=(python, "-m", "cloud.relay"),
+                env={
+                    **unbuffered,
+                    "CLD_RELAY_DAEMON_BIND": netloc(options.host, options.relay_port),
+                    "CLD_RELAY_PUBLIC_BIND": netloc(
+                        options.host, options.relay_public_port
+                    ),
+                    "CLD_RELAY_CLOUD_URL": cloud_url(options),
+                    "CLD_RELAY_STATE_DIR": str(options.relay_dir),
+                    "CLD_RELAY_METRICS_BIND": (
+                        netloc(options.host, metrics) if metrics else ""
+                    ),
+                },
+                probe=TcpProbe(options.host, options.relay_port),
+                stage=CLOUD_STAGE,
+                log_file=logs / "relay.log",
+                cwd=source_dir,
+            )
+        )
+
     shared = {
         **unbuffered,
         "CLD_STATE_DIR": str(options.state_dir),
@@ -258,6 +338,9 @@ def build(
         "CLD_MQTT_PORT": str(options.mqtt_port),
         "CLD_CLOUD_URL": cloud_url(options),
         "CLD_METRICS_HOST": options.host,
+        "CLD_TUNNEL_RELAY": netloc(options.host, options.relay_port),
+        # The relay of process mode makes its own certificate at first start.
+        "CLD_TUNNEL_RELAY_CA_FILE": str(options.relay_dir / "relay-cert.pem"),
         # `make release` signs development releases with a key of its own.
         "CLD_UPDATER_EXTRA_KEYS_FILE": str(
             source_dir / ".run" / "release" / "release-keys.json"

@@ -33,13 +33,28 @@ def test_the_broker_starts_first_then_the_cloud_then_the_services() -> None:
     )
 
     assert [spec.name for spec in specs] == list(CHILDREN)
-    assert [spec.stage for spec in specs] == [0, 1, 2, 2, 2, 2, 2]
+    assert [spec.stage for spec in specs] == [0, 1, 1, 2, 2, 2, 2, 2]
     assert specs[0].argv == ("/mq", "-c", "/srv/run/mosquitto/mosquitto.conf")
     assert specs[0].probe == TcpProbe("127.0.0.1", 1883)
-    assert specs[2].argv == ("/py", "-m", "services.registration")
+    assert specs[2].argv == ("/py", "-m", "cloud.relay")
+    assert specs[3].argv == ("/py", "-m", "services.registration")
     assert [spec.log_file for spec in specs] == [
         RUN / "logs" / f"{name}.log" for name in CHILDREN
     ]
+
+
+def test_the_relay_gets_its_ports_the_cloud_and_its_state_folder() -> None:
+    relay = plan(Options(run_dir=RUN, host="127.0.0.5", cloud_port=7001))["relay"]
+
+    assert relay.env == {
+        "PYTHONUNBUFFERED": "1",
+        "CLD_RELAY_DAEMON_BIND": "127.0.0.5:8801",
+        "CLD_RELAY_PUBLIC_BIND": "127.0.0.5:8802",
+        "CLD_RELAY_CLOUD_URL": "http://127.0.0.5:7001",
+        "CLD_RELAY_STATE_DIR": "/srv/run/relay",
+        "CLD_RELAY_METRICS_BIND": "127.0.0.5:9466",
+    }
+    assert relay.probe == TcpProbe("127.0.0.5", 8801)
 
 
 def test_the_cloud_gets_its_address_public_url_and_state_folder() -> None:
@@ -71,6 +86,8 @@ def test_the_services_use_the_run_folder_the_broker_and_the_cloud() -> None:
         "CLD_MQTT_PORT": "7002",
         "CLD_CLOUD_URL": "http://127.0.0.5:7001",
         "CLD_METRICS_HOST": "127.0.0.5",
+        "CLD_TUNNEL_RELAY": "127.0.0.5:8801",
+        "CLD_TUNNEL_RELAY_CA_FILE": "/srv/run/relay/relay-cert.pem",
         "CLD_REGISTRATION_METRICS_PORT": "9461",
         "CLD_INVENTORY_METRICS_PORT": "9462",
         "CLD_UPDATER_METRICS_PORT": "9463",
@@ -95,6 +112,8 @@ def test_a_metrics_base_of_zero_turns_metrics_off() -> None:
     assert [listener.option for listener in listeners(options)] == [
         "--mqtt-port",
         "--cloud-port",
+        "--relay-port",
+        "--relay-public-port",
         "--ui-port",
     ]
     assert not [key for key in urls(options) if key.endswith("_metrics")]
@@ -119,12 +138,14 @@ def test_all_urls_are_listed() -> None:
         "mqtt": "mqtt://127.0.0.1:1883",
         "cloud": "http://[::1]:8800",
         "cloud_admin": "http://[::1]:8800/admin",
+        "relay": "http://<tunnel>.eu.relay.localhost:8802",
         "dashboard": "http://[::1]:8080/cld/",
         "registration_metrics": "http://[::1]:9461/metrics",
         "inventory_metrics": "http://[::1]:9462/metrics",
         "updater_metrics": "http://[::1]:9463/metrics",
         "tunnel_metrics": "http://[::1]:9464/metrics",
         "ui_metrics": "http://[::1]:9465/metrics",
+        "relay_metrics": "http://[::1]:9466/metrics",
     }
 
 
