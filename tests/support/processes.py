@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,12 +20,26 @@ ROOT = Path(__file__).resolve().parents[2]
 MOSQUITTO = "/usr/sbin/mosquitto"
 
 
+# Below the kernel's ephemeral range (32768 and up): ports picked there can
+# be taken by any outgoing connection between the pick and the listen.
+_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
     """A TCP port on loopback nobody listens on right now."""
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    for _ in range(100):
+        port = random.choice(_PORTS)
+
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+
+        return port
+
+    raise AssertionError("found no free port")
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
