@@ -117,6 +117,10 @@ def main() -> None:
             str(free_port()),
             "--mqtt-port",
             str(free_port()),
+            "--relay-port",
+            str(free_port()),
+            "--relay-public-port",
+            str(free_port()),
             "--metrics-port-base",
             "0",
         ]
