@@ -74,3 +74,10 @@ bench-inventory: setup
 bench-tunnel: setup
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/tunnel_bench.py
+
+# Container images with no registry: one per service, Mosquitto, and the
+# emulator. The Debian base and the wheels are cached in build/images.
+.PHONY: images
+images: setup
+	@scripts/system-deps.sh
+	$(PY) deploy/images/build.py --with-cloud

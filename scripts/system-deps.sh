@@ -7,6 +7,10 @@ packages=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
 # The tunnel metrics are checked with promtool and read back through Prometheus.
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+# Container images and their end-to-end tests (deploy/, maintenance/).
+for tool in podman runc debootstrap catatonit; do
+  command -v "$tool" >/dev/null 2>&1 || packages+=("$tool")
+done
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,1 @@
+"""The host maintenance tool: enables, disables and links the daemon per server."""
