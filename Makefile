@@ -75,6 +75,21 @@ bench-tunnel: setup
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/tunnel_bench.py
 
+# Re-extracts the dashboard's messages and merges them into each language's
+# catalogue in services/ui/translations; then translate what came out empty.
+.PHONY: ui-messages
+ui-messages: venv
+	mkdir -p build
+	$(VENV)/bin/pybabel extract -F services/ui/babel.cfg -k N_ --no-location \
+		--omit-header -o build/ui-messages.pot services/ui
+	$(VENV)/bin/pybabel update -i build/ui-messages.pot -d services/ui/translations \
+		--width 88 --no-fuzzy-matching
+
+# Dashboard page render p50/p99 and requests/s under gunicorn, as JSON lines.
+.PHONY: bench-ui
+bench-ui: setup
+	$(PY) -m bench.ui
+
 # Container images with no registry: one per service, Mosquitto, and the
 # emulator. The Debian base and the wheels are cached in build/images.
 .PHONY: images

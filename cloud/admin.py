@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from cloud import pages, reports
+from cloud import pages, reports, visits
 from cloud.emulator import emulator
 from cloud.seed import User
 from cloud.web import csrf_error_page, csrf_ok, error_page, request_extra
@@ -40,7 +40,14 @@ def systems() -> Response | str:
     ]
     latest = reports.latest_reports(system.system_id for system, _ in rows)
     return render_template(
-        "admin.html", user=user, account=em.account_of(user), rows=rows, latest=latest
+        "admin.html",
+        user=user,
+        account=em.account_of(user),
+        rows=rows,
+        latest=latest,
+        public_url=lambda system_id, tunnel: visits.public_url(
+            em.config.relay_url, system_id, tunnel["component"], tunnel["name"]
+        ),
     )
 
 
@@ -124,6 +131,50 @@ def revoke(system_id: str) -> Response | tuple[str, int]:
         "rejects the refresh token it was linked with."
     )
     return redirect(url_for("admin.systems"))
+
+
+@bp.post("/systems/<system_id>/tunnels/<component>/<name>/open")
+def open_tunnel(
+    system_id: str, component: str, name: str
+) -> Response | tuple[str, int]:
+    """Sends the browser into a tunnel of a system, signed in as this user."""
+
+    user = _signed_in()
+
+    if user is None:
+        return redirect(url_for("admin.login"))
+
+    if not csrf_ok():
+        return csrf_error_page()
+
+    system = emulator().store.system(user.account_id, system_id)
+
+    if system is None:
+        return error_page(404, "No such system", "This account has no such system.")
+
+    if not any(
+        (t.get("component"), t.get("name")) == (component, name)
+        for t in _tunnels(system_id)
+    ):
+        return error_page(
+            404, "No such tunnel", "The system's latest inventory has no such tunnel."
+        )
+
+    log.info(
+        "User %s opens tunnel %s/%s of system %s",
+        user.user_id,
+        component,
+        name,
+        system_id,
+        extra={**request_extra(), "system_id": system_id},
+    )
+    return redirect(visits.entry_url(user, system_id, component, name), 303)
+
+
+def _tunnels(system_id: str) -> list[dict[str, str]]:
+    stored = reports.latest_reports([system_id]).get(system_id)
+    found = stored.report.get("tunnels") if stored else None
+    return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
 
 
 def _signed_in() -> User | None:

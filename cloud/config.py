@@ -45,6 +45,13 @@ class CloudConfig:
         "CLD_CLOUD_TOKEN_TTL", "3600", "Lifetime of an access token, in seconds."
     )
     log_level: LogLevel = setting("CLD_CLOUD_LOG_LEVEL", "INFO", "Lowest level logged.")
+    # The admin page's remote-access links.
+    relay_url: str = setting(
+        "CLD_CLOUD_RELAY_URL",
+        "http://{label}.eu.relay.localhost:8802",
+        "A tunnel's public URL at the relay, {label} standing for its label; "
+        "the admin page's remote-access links lead there.",
+    )
 
     def __post_init__(self) -> None:
         url = urlsplit(self.public_url)
@@ -59,6 +66,14 @@ class CloudConfig:
             raise ConfigError(
                 f"CLD_CLOUD_PUBLIC_URL={self.public_url!r} is not valid: "
                 "expected no query or fragment"
+            )
+
+        relay = urlsplit(self.relay_url.replace("{label}", "label"))
+
+        if relay.scheme not in {"http", "https"} or "{label}" not in self.relay_url:
+            raise ConfigError(
+                f"CLD_CLOUD_RELAY_URL={self.relay_url!r} is not valid: expected "
+                "an http:// or https:// URL whose host has {label} in it"
             )
 
         # A trailing slash would double up in every link built from the URL.

@@ -297,6 +297,11 @@ def build(
                     "CLD_CLOUD_BIND": netloc(options.host, options.cloud_port),
                     "CLD_CLOUD_PUBLIC_URL": cloud_url(options),
                     "CLD_CLOUD_STATE_DIR": str(options.cloud_dir),
+                    # The admin page's remote-access links go to this relay.
+                    "CLD_CLOUD_RELAY_URL": (
+                        "http://{label}.eu.relay.localhost:"
+                        f"{options.relay_public_port}"
+                    ),
                 },
                 probe=HttpProbe(f"{cloud_url(options)}/health"),
                 stage=CLOUD_STAGE,

@@ -130,6 +130,21 @@ class Authority:
 
         raise AuthError(f"the cloud could not confirm system {system_id} ({status})")
 
+    async def redeem(self, code: str, label: str) -> str:
+        """The access token a one-time code from the admin page stands for."""
+
+        status, body = await asyncio.to_thread(
+            self._post, f"{API}/relay/visits", {"code": code, "label": label}
+        )
+        token = body.get("access_token")
+
+        if status != 200 or not isinstance(token, str):
+            raise AuthError(
+                f"the entry code was refused: {body.get('error_description', status)}"
+            )
+
+        return token
+
     def _may_refetch(self) -> bool:
         return time.monotonic() - self._fetched >= _REFETCH_INTERVAL
 
@@ -152,10 +167,17 @@ class Authority:
 
     def _get(self, path: str, token: str | None) -> tuple[int, dict[str, Any]]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self._send("GET", path, headers=headers)
 
+    def _post(self, path: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        return self._send("POST", path, json=body)
+
+    def _send(
+        self, method: str, path: str, **options: Any
+    ) -> tuple[int, dict[str, Any]]:
         try:
-            response = self._session.get(
-                f"{self.cloud_url}{path}", headers=headers, timeout=_TIMEOUT
+            response = self._session.request(
+                method, f"{self.cloud_url}{path}", timeout=_TIMEOUT, **options
             )
         except requests.RequestException as exc:
             log.warning("The cloud is unreachable at %s: %s", self.cloud_url, exc)

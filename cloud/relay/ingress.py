@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 
-from cloud.relay import http1, pages
+from cloud.relay import entry, http1, pages
 from cloud.relay.auth import AuthError, Authority, Identity
 from cloud.relay.metrics import RelayMetrics
 from cloud.relay.registry import Host, Registry
@@ -49,11 +49,13 @@ class Ingress:
         authority: Authority,
         metrics: RelayMetrics,
         host_suffix: str,
+        secure_cookie: bool = False,
     ) -> None:
         self.registry = registry
         self.authority = authority
         self.metrics = metrics
         self.host_suffix = host_suffix
+        self.secure_cookie = secure_cookie
 
     async def handle(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -71,6 +73,12 @@ class Ingress:
                 return
 
             http1.framing(head)
+            code = entry.entry_code(head)
+
+            if code is not None:
+                writer.write(await self._enter(head, code))
+                return
+
             host, who = await self._admit(head)
             await self._forward(reader, writer, buffer, head, host, who, address)
         except RefusedError as exc:
@@ -123,6 +131,29 @@ class Ingress:
             )
 
         return host, who
+
+    async def _enter(self, head: http1.RequestHead, code: str) -> bytes:
+        label = http1.host_label(head.get("Host"), self.host_suffix)
+        host = self.registry.hosts.get(label) if label else None
+
+        if host is None:
+            raise RefusedError(404, "There is no tunnel at this address.")
+
+        try:
+            token = await self.authority.redeem(code, host.label)
+            who = await self.authority.visitor(token)
+        except AuthError as exc:
+            raise RefusedError(
+                401, f"The CloudLink sign-in was refused: {exc}."
+            ) from None
+
+        if who.account_id != host.account_id:
+            raise RefusedError(401, "This system belongs to another CloudLink account.")
+
+        cookie = entry.visitor_cookie(
+            COOKIE, token, who.expires - time.time(), self.secure_cookie
+        )
+        return entry.welcome(cookie)
 
     async def _visitor(self, head: http1.RequestHead, host: Host) -> Identity:
         token = http1.bearer_token(head, COOKIE)

@@ -39,7 +39,15 @@ async def serve(config: RelayConfig, ready: asyncio.Event | None = None) -> None
     authority = Authority(config.cloud_url, config.token_issuer)
 
     public_host, public_port = _split(config.public_bind)
-    ingress = Ingress(registry, authority, metrics, config.host_suffix)
+    # Visitors reach the public URLs over HTTPS when the scheme says so, and
+    # only then may their cookie be marked for HTTPS alone.
+    ingress = Ingress(
+        registry,
+        authority,
+        metrics,
+        config.host_suffix,
+        secure_cookie=config.public_scheme == "https",
+    )
     public = await asyncio.start_server(
         ingress.handle,
         public_host,

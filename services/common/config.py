@@ -90,6 +90,20 @@ class Config:
         "Comma-separated addresses whose X-Forwarded-* headers are believed.",
     )
 
+    # ui service (dashboard)
+    ui_auth_header: str = setting(
+        "CLD_UI_AUTH_HEADER",
+        "",
+        "Header carrying the user a CLD_UI_TRUSTED_PROXIES proxy logged in; "
+        "empty is off.",
+    )
+    ui_language: str = setting(
+        "CLD_UI_LANGUAGE",
+        "",
+        "Dashboard language (en, fr, de, es, it, nl, pt, sv); empty follows the "
+        "host platform, then the browser.",
+    )
+
     # updater service
     updater_channel: str = setting(
         "CLD_UPDATER_CHANNEL", "stable", "Release channel the updater follows."

@@ -17,6 +17,11 @@ from services.common.profiles import Profile, detect_components
 
 _TIME_ERROR = 5
 
+# Each CloudLink Gateway installation keeps its version in its own folder
+# below opt/; a second one beside the first keeps the gateway from being
+# onboarded again, which the dashboard warns about.
+GATEWAY_INSTANCES = "opt/cloudlink-gateway*/VERSION"
+
 
 @dataclass(frozen=True)
 class HostFacts:
@@ -55,11 +60,17 @@ class PlatformFacts:
     components: tuple[InstalledComponent, ...]
     gateway_installed: bool
     gateway_version: str | None
+    gateway_instances: int = 0
 
     def change_key(self) -> tuple[object, ...]:
         """What must differ for the host to count as changed."""
 
-        return (self.components, self.gateway_installed, self.gateway_version)
+        return (
+            self.components,
+            self.gateway_installed,
+            self.gateway_version,
+            self.gateway_instances,
+        )
 
 
 def survey_platform(profile: Profile, host_root: Path) -> PlatformFacts:
@@ -84,7 +95,18 @@ def survey_platform(profile: Profile, host_root: Path) -> PlatformFacts:
         gateway_version=(
             gateway.version.read(host_root) if installed and gateway.version else None
         ),
+        gateway_instances=gateway_instances(host_root, installed),
     )
+
+
+def gateway_instances(host_root: Path, installed: bool) -> int:
+    """How many CloudLink Gateway installations the host holds.
+
+    A gateway the profile detects some other way (a package, say) is one.
+    """
+
+    found = sum(1 for _ in host_root.glob(GATEWAY_INSTANCES))
+    return max(found, 1) if installed else found
 
 
 def gather_host(host_root: Path) -> HostFacts:

@@ -44,6 +44,10 @@ SUBMISSION = topics.topic("inventory", "submission")
 # Longest the worker sleeps without a reason, so a missed wake-up costs little.
 _IDLE = 30.0
 
+# How long a preview stays the report "Submit" sends; older, the system may
+# have changed enough that a fresh report is the honest one.
+PREVIEW_KEPT = 600.0
+
 
 class NotLinkedError(Exception):
     """The system is not linked, so no report can be built or sent."""
@@ -69,6 +73,17 @@ class Status:
     last_error: str
     last_result: str
     linked: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A report shown by Preview, kept to be sent as it was shown."""
+
+    report_id: str
+    system_id: str
+    created: str
+    data: bytes
+    made: float
 
 
 Publish = Callable[[str, dict[str, Any]], None]
@@ -107,6 +122,7 @@ class Reporter:
             None, "restart", clock(), settings.debounce
         )
         self._build_lock = threading.Lock()
+        self._preview: Preview | None = None
         self._announced: dict[str, Any] = {}
 
     # Events, from bus and gRPC threads.
@@ -171,9 +187,13 @@ class Reporter:
             self._trigger(reason)
 
     def submit_now(self, wait: float) -> str:
-        """Builds a report now, queues it and waits up to ``wait`` s for delivery."""
+        """Queues a report now and waits up to ``wait`` s for its delivery.
 
-        report_id = self._build("manual")
+        A report previewed a moment ago is the one sent, byte for byte, so
+        what an administrator looked at is what the cloud receives.
+        """
+
+        report_id = self._queue_preview() or self._build("manual")
 
         if report_id is None:
             raise NotLinkedError("This system is not linked to CloudLink.")
@@ -193,7 +213,16 @@ class Reporter:
         if identity is None:
             raise NotLinkedError("This system is not linked to CloudLink.")
 
-        return encode(self._report("manual", identity, str(uuid.uuid4()))[1])
+        report_id = str(uuid.uuid4())
+        created, report = self._report("manual", identity, report_id)
+        data = encode(report)
+
+        with self.wake:
+            self._preview = Preview(
+                report_id, identity.system_id, created, data, self.clock()
+            )
+
+        return data
 
     def facts(self) -> PlatformFacts:
         """What the last look at the host found."""
@@ -280,6 +309,36 @@ class Reporter:
             self._facts = facts
             self._announce_facts()
             self.trigger("change")
+
+    def _queue_preview(self) -> str | None:
+        """Queues the last preview if it is recent and for this system."""
+
+        with self._build_lock:
+            with self.wake:
+                preview, self._preview = self._preview, None
+                identity = self._identity
+
+                if (
+                    preview is None
+                    or identity is None
+                    or preview.system_id != identity.system_id
+                    or self.clock() - preview.made > PREVIEW_KEPT
+                ):
+                    return None
+
+            self.outbox.add(
+                preview.report_id,
+                preview.system_id,
+                "manual",
+                preview.created,
+                preview.data,
+            )
+
+        log.info(
+            "Queued the previewed inventory report",
+            extra={"report_id": preview.report_id, "reason": "manual"},
+        )
+        return preview.report_id
 
     def _build(self, reason: str | None) -> str | None:
         """Queues one report for the pending triggers and ``reason``, if any."""
@@ -401,6 +460,7 @@ class Reporter:
                 "status_url": (
                     self.profile.gateway.status_url if facts.gateway_installed else ""
                 ),
+                "instances": facts.gateway_instances,
             },
         )
 

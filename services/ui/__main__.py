@@ -11,7 +11,7 @@ from services.common import logs
 from services.common.config import Config, load_config
 from services.common.settings import ConfigError
 from services.common.version import build_info
-from services.ui import accounts, proxy, sessions
+from services.ui import accounts, auth, host, i18n, proxy, sessions
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,9 @@ def check(config: Config) -> None:
         )
 
     proxy.trusted_networks(config.ui_trusted_proxies)
+    auth.check_header(config.ui_auth_header, config.ui_trusted_proxies)
+    i18n.check_setting(config.ui_language)
+    host.check(config)
 
 
 def fresh_metrics_dir(runtime_dir: Path) -> Path:
@@ -60,6 +63,9 @@ def main() -> int:
         # Made here, in the master, so every forked worker signs with it.
         sessions.secret_key(config.service_state_dir("ui"))
         metrics_dir = fresh_metrics_dir(config.runtime_dir)
+
+        # Compiled here once, so the workers find them ready.
+        i18n.compile_catalogues(i18n.SOURCE, i18n.compiled_dir(config.runtime_dir))
     except OSError as exc:
         log.critical("Cannot start: %s", exc)
         return 1

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hmac
 import logging
 import math
+import re
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    abort,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,8 +23,10 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from services.ui import PREFIX, accounts
+from services.common.settings import ConfigError
+from services.ui import PREFIX, accounts, proxy
 from services.ui.context import dashboard
+from services.ui.i18n import N_, gettext, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,31 @@ bp = Blueprint("auth", __name__, url_prefix=PREFIX)
 # from / to the dashboard.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "dashboard.healthz", "static", "root"})
 
-WRONG_LOGIN = "Wrong username or password"
+# Answered with 401 rather than sent to the login page: scripts ask them.
+API_ENDPOINTS = frozenset({"dashboard.live_panels"})
+
+WRONG_LOGIN = N_("Wrong username or password")
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def check_header(name: str, trusted_proxies: str) -> None:
+    """Raises ConfigError when CLD_UI_AUTH_HEADER cannot be used as set."""
+
+    if not name:
+        return
+
+    if not _HEADER_NAME.fullmatch(name):
+        raise ConfigError(
+            f"CLD_UI_AUTH_HEADER={name!r} is not valid: expected a header name "
+            "of letters, digits and '-'"
+        )
+
+    if not trusted_proxies.strip():
+        raise ConfigError(
+            f"CLD_UI_AUTH_HEADER={name!r} needs CLD_UI_TRUSTED_PROXIES: the "
+            "header is believed only from the proxies listed there"
+        )
 
 
 def install(app: Flask) -> None:
@@ -41,12 +70,44 @@ def install(app: Flask) -> None:
     app.before_request(_require_login)
 
 
-def current_user() -> str | None:
-    """The name of the logged-in account, or None.
+def proxied_user() -> str | None:
+    """The user a trusted reverse proxy says it logged in, or None.
 
-    The account must still exist with the same password: removing it ends
-    its sessions.
+    Only when CLD_UI_AUTH_HEADER names a header and the request came from a
+    CLD_UI_TRUSTED_PROXIES address; from anyone else the header is ignored,
+    since anyone can send it. A name that is not a valid account name is
+    refused outright rather than taken as no login.
     """
+
+    header = dashboard().auth_header
+
+    if not header or not request.environ.get(proxy.FROM_TRUSTED_PROXY):
+        return None
+
+    name = request.headers.get(header, "").strip()
+
+    if not name:
+        return None
+
+    if not accounts.NAME_PATTERN.fullmatch(name):
+        log.warning("Refused the proxy's user %r: not a valid name", name[:64])
+        abort(403, description=gettext("The proxy sent a user name that is not valid."))
+
+    return name
+
+
+def current_user() -> str | None:
+    """The name of the logged-in user, or None.
+
+    A local account must still exist with the same password: removing it
+    ends its sessions.
+    """
+
+    proxied = proxied_user()
+
+    if proxied is not None:
+        g.proxied = True
+        return proxied
 
     name = session.get("user")
     stamp = session.get("stamp")
@@ -73,6 +134,11 @@ def _require_login() -> Response | None:
     if user is not None:
         g.user = user
         return None
+
+    if request.endpoint in API_ENDPOINTS:
+        response = jsonify({"error": "login required"})
+        response.status_code = 401
+        return response
 
     wanted = None
 
@@ -107,9 +173,12 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             username[:64],
             request.remote_addr,
         )
-        error = (
+        error = ngettext(
             "Too many failed logins for this username or from this address. "
-            f"Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+            "Try again in %(num)d minute.",
+            "Too many failed logins for this username or from this address. "
+            "Try again in %(num)d minutes.",
+            minutes,
         )
         page = render_template(
             "login.html", username=username, error=error, next=wanted
@@ -122,7 +191,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
         parts.throttle.failed(keys)
         log.warning("Failed login for %r from %s", username[:64], request.remote_addr)
         page = render_template(
-            "login.html", username=username, error=WRONG_LOGIN, next=wanted
+            "login.html", username=username, error=gettext(WRONG_LOGIN), next=wanted
         )
         return page, 401, {}
 
@@ -149,7 +218,7 @@ def logout() -> Response:
 
     log.info("%s logged out", g.get("user"))
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"), 303)
 
 

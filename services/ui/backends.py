@@ -12,6 +12,7 @@ from cld.v1 import registration_pb2 as pb
 from cld.v1 import registration_pb2_grpc as pb_grpc
 
 from services.common import rpc
+from services.ui.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ READ_TIMEOUT = 3.0
 # possibly twice), so they get longer before the dashboard gives up on them.
 CLOUD_TIMEOUT = 25.0
 
-NOT_ANSWERING = "The registration service is not answering; try again in a moment"
+NOT_ANSWERING = N_("The registration service is not answering; try again in a moment")
 
 
 class BackendError(Exception):
@@ -34,19 +35,71 @@ class BackendError(Exception):
         self.code = code
 
 
-class RegistrationClient:
-    """The registration service, as the dashboard uses it.
+class ServiceClient:
+    """One of the daemon's services, called over its Unix socket.
 
     The channel is opened on first use, inside the gunicorn worker: a gRPC
     channel does not survive a fork.
     """
 
-    service = "registration"
+    service = ""
+    stub_class: Any = None
+    not_answering = NOT_ANSWERING
 
     def __init__(self, runtime_dir: Path) -> None:
         self.runtime_dir = runtime_dir
         self._lock = threading.Lock()
-        self._stub: pb_grpc.RegistrationStub | None = None
+        self._stub: Any = None
+
+    def _call(self, method: str, request: Any, timeout: float) -> Any:
+        try:
+            return getattr(self._service_stub(), method)(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            error = self._translate(exc)
+
+        log.warning(
+            "%s failed: %s",
+            method,
+            error.message,
+            extra={"status": error.code.name if error.code else None},
+        )
+        raise error
+
+    def _service_stub(self) -> Any:
+        with self._lock:
+            if self._stub is None:
+                channel = rpc.channel(self.runtime_dir, self.service)
+                self._stub = self.stub_class(channel)
+
+            return self._stub
+
+    def _translate(self, exc: grpc.RpcError) -> BackendError:
+        code = exc.code()
+        details = exc.details() or ""
+
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return BackendError(self.not_answering, code)
+
+        # UNAVAILABLE is also how a service itself says the cloud cannot be
+        # reached; only its health check tells that apart from its absence.
+        if code == grpc.StatusCode.UNAVAILABLE and not (
+            details and rpc.check_health(self.runtime_dir, self.service)
+        ):
+            return BackendError(self.not_answering, code)
+
+        if details:
+            return BackendError(details, code)
+
+        return BackendError(
+            f"The {self.service} service could not do this ({code.name})", code
+        )
+
+
+class RegistrationClient(ServiceClient):
+    """The registration service, as the dashboard uses it."""
+
+    service = "registration"
+    stub_class = pb_grpc.RegistrationStub
 
     def get_link(self) -> pb.Link:
         """The current link."""
@@ -73,46 +126,3 @@ class RegistrationClient:
 
         link: pb.Link = self._call("Unlink", pb.UnlinkRequest(), CLOUD_TIMEOUT)
         return link
-
-    def _call(self, method: str, request: Any, timeout: float) -> Any:
-        try:
-            return getattr(self._registration(), method)(request, timeout=timeout)
-        except grpc.RpcError as exc:
-            error = self._translate(exc)
-
-        log.warning(
-            "%s failed: %s",
-            method,
-            error.message,
-            extra={"status": error.code.name if error.code else None},
-        )
-        raise error
-
-    def _registration(self) -> pb_grpc.RegistrationStub:
-        with self._lock:
-            if self._stub is None:
-                channel = rpc.channel(self.runtime_dir, self.service)
-                self._stub = pb_grpc.RegistrationStub(channel)
-
-            return self._stub
-
-    def _translate(self, exc: grpc.RpcError) -> BackendError:
-        code = exc.code()
-        details = exc.details() or ""
-
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            return BackendError(NOT_ANSWERING, code)
-
-        # UNAVAILABLE is also how the service itself says the cloud cannot be
-        # reached; only its health check tells that apart from its absence.
-        if code == grpc.StatusCode.UNAVAILABLE and not (
-            details and rpc.check_health(self.runtime_dir, self.service)
-        ):
-            return BackendError(NOT_ANSWERING, code)
-
-        if details:
-            return BackendError(details, code)
-
-        return BackendError(
-            f"The registration service could not do this ({code.name})", code
-        )

@@ -9,6 +9,9 @@ from typing import cast
 from flask import current_app
 
 from services.ui.backends import RegistrationClient
+from services.ui.clients import InventoryClient, TunnelClient, UpdaterClient
+from services.ui.host import Host
+from services.ui.live import LiveState
 from services.ui.throttle import LoginThrottle
 
 EXTENSION = "cld_ui"
@@ -16,12 +19,29 @@ EXTENSION = "cld_ui"
 
 @dataclass(frozen=True)
 class Dashboard:
-    """The dashboard's parts: its backends, its accounts file, its throttle."""
+    """The dashboard's parts: its backends, state, accounts and settings."""
 
     registration: RegistrationClient
+    inventory: InventoryClient
+    updater: UpdaterClient
+    tunnel: TunnelClient
     users_file: Path
     throttle: LoginThrottle
     secure_cookies: bool
+    live: LiveState
+    host: Host
+    language: str = ""
+    auth_header: str = ""
+    clock_check: float = 600.0
+
+    def host_language(self) -> str:
+        """The host's language: CLD_UI_LANGUAGE, else the inventory's, else ours.
+
+        The inventory service owns the platform's facts; the profile read at
+        start-up stands in until it has announced them.
+        """
+
+        return self.language or self.live.host_language() or self.host.language
 
 
 def dashboard() -> Dashboard:

@@ -1,12 +1,10 @@
-"""The dashboard page, its view switch, and the link and unlink actions."""
+"""The dashboard page, the panels it polls, its view switch, link and unlink."""
 
 from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import dataclass
 
-from cld.v1 import registration_pb2 as pb
 from flask import (
     Blueprint,
     abort,
@@ -20,10 +18,10 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from services.common.version import build_info
-from services.ui import PREFIX
+from services.ui import PREFIX, panels
 from services.ui.backends import BackendError
 from services.ui.context import dashboard
+from services.ui.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
@@ -31,30 +29,10 @@ bp = Blueprint("dashboard", __name__, url_prefix=PREFIX)
 
 VIEWS = ("standard", "debug")
 
-WRONG_SESSION = "This link request did not start from this dashboard session."
+WRONG_SESSION = N_("This link request did not start from this dashboard session.")
 
-
-@dataclass(frozen=True)
-class LinkPanel:
-    """What the CloudLink Registration panel shows."""
-
-    linked: bool
-    link: pb.Link
-    portal_url: str
-    error: str | None = None
-
-
-def link_panel(link: pb.Link | None, error: str | None = None) -> LinkPanel:
-    """The panel for ``link``, or for the error that kept it from being read."""
-
-    if link is None:
-        return LinkPanel(False, pb.Link(), "", error)
-
-    # The portal address comes from the cloud; only a web address becomes a
-    # link, never a javascript: or data: one.
-    url = link.admin_portal_url
-    portal_url = url if url.startswith(("https://", "http://")) else ""
-    return LinkPanel(link.state == pb.LINK_STATE_LINKED, link, portal_url)
+# Seconds between a dashboard's looks for changed panels.
+POLL_INTERVAL = 3
 
 
 @bp.get("/healthz")
@@ -68,17 +46,25 @@ def healthz() -> Response:
 def index() -> str:
     """The dashboard, in the standard or the debug view."""
 
-    try:
-        panel = link_panel(dashboard().registration.get_link())
-    except BackendError as exc:
-        panel = link_panel(None, exc.message)
-
+    debug = session.get("view") == "debug"
     return render_template(
         "dashboard.html",
-        debug=session.get("view") == "debug",
-        build=build_info(),
-        registration=panel,
+        debug=debug,
+        slots=panels.render_all(debug),
+        poll_interval=POLL_INTERVAL,
     )
+
+
+@bp.get("/panels")
+def live_panels() -> Response:
+    """Every panel as the page shows it now, for the page to swap changed ones."""
+
+    slots = panels.render_all(session.get("view") == "debug")
+    response = jsonify(
+        {"panels": {s.id: {"digest": s.digest, "html": str(s.html)} for s in slots}}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/view")
@@ -88,7 +74,7 @@ def switch_view() -> Response:
     view = request.form.get("view", "")
 
     if view not in VIEWS:
-        abort(400, description=f"There is no {view!r} view.")
+        abort(400, description=gettext("There is no %(view)r view.", view=view))
 
     session["view"] = view
     return _to_dashboard()
@@ -103,7 +89,7 @@ def link() -> Response:
     try:
         begun = dashboard().registration.begin_link(callback)
     except BackendError as exc:
-        flash(exc.message, "error")
+        flash(gettext(exc.message), "error")
         return _to_dashboard()
 
     # The cloud sends this back; it proves the browser that returns is the
@@ -123,7 +109,7 @@ def link_callback() -> Response:
         expected.encode(), state.encode()
     ):
         log.warning("Refused a link callback whose state is not this session's")
-        flash(WRONG_SESSION, "error")
+        flash(gettext(WRONG_SESSION), "error")
         return _to_dashboard()
 
     session.pop("link_state")
@@ -131,23 +117,35 @@ def link_callback() -> Response:
     code = request.args.get("code", "")
 
     if error == "access_denied":
-        flash("Linking was cancelled", "info")
+        flash(gettext("Linking was cancelled"), "info")
 
     elif error:
         reason = request.args.get("error_description") or error
-        flash(f"CloudLink did not link this system: {reason}", "error")
+        flash(
+            gettext("CloudLink did not link this system: %(reason)s", reason=reason),
+            "error",
+        )
 
     elif not code:
-        flash("CloudLink sent no link code back; start linking again.", "error")
+        flash(
+            gettext("CloudLink sent no link code back; start linking again."),
+            "error",
+        )
 
     else:
         try:
             linked = dashboard().registration.complete_link(code, state)
         except BackendError as exc:
-            flash(exc.message, "error")
+            flash(gettext(exc.message), "error")
         else:
             log.info("Linked to CloudLink account %s", linked.account_name)
-            flash(f"Linked to CloudLink account {linked.account_name}", "info")
+            flash(
+                gettext(
+                    "Linked to CloudLink account %(account)s",
+                    account=linked.account_name,
+                ),
+                "info",
+            )
 
     return _to_dashboard()
 
@@ -159,15 +157,15 @@ def unlink() -> Response:
     try:
         result = dashboard().registration.unlink()
     except BackendError as exc:
-        flash(exc.message, "error")
+        flash(gettext(exc.message), "error")
         return _to_dashboard()
 
     log.info("Disconnected from CloudLink")
-    flash("Disconnected from CloudLink", "info")
+    flash(gettext("Disconnected from CloudLink"), "info")
 
     # The link is gone locally in any case; a note says what the cloud did not.
     if result.reason:
-        flash(result.reason, "error")
+        flash(gettext(result.reason), "error")
 
     return _to_dashboard()
 

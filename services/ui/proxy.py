@@ -18,6 +18,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 VARIABLE = "CLD_UI_TRUSTED_PROXIES"
 
+# Set in the WSGI environment of a request that came through a trusted proxy;
+# ProxyFix replaces REMOTE_ADDR with the client's, so the peer is told here.
+FROM_TRUSTED_PROXY = "cld.from_trusted_proxy"
+
 
 def trusted_networks(raw: str) -> tuple[Network, ...]:
     """The addresses or networks listed in ``raw``, comma-separated.
@@ -56,7 +60,10 @@ class TrustedProxyFix:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        if self.trusts(environ.get("REMOTE_ADDR", "")):
+        trusted = self.trusts(environ.get("REMOTE_ADDR", ""))
+        environ[FROM_TRUSTED_PROXY] = trusted
+
+        if trusted:
             return self.fixed(environ, start_response)
 
         return self.app(environ, start_response)

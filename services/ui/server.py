@@ -13,7 +13,9 @@ from gunicorn.app.base import BaseApplication
 from services.common.bus import Bus
 from services.common.config import Config
 from services.ui.app import create_app
+from services.ui.live import LiveState
 from services.ui.metrics import MetricsServer
+from services.ui.watch import BusWatch
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +83,11 @@ class DashboardServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        """The app, built in each worker after the fork."""
+        """The app, built in each worker after the fork, with its own bus watch."""
 
-        return create_app(self.config)
+        live = LiveState()
+        BusWatch(self.config.mqtt_host, self.config.mqtt_port, live).start()
+        return create_app(self.config, live=live)
 
     def when_ready(self, arbiter: Any) -> None:
         """Serves metrics and announces the dashboard online, before forking."""

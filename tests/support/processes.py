@@ -261,6 +261,12 @@ class Relay(Process):
 
         return f"{label}.eu.relay.localhost:{self.public_port}"
 
+    @property
+    def url_template(self) -> str:
+        """Its tunnels' public URLs, ``{label}`` standing for a tunnel's label."""
+
+        return f"http://{{label}}.eu.relay.localhost:{self.public_port}"
+
     def start(self) -> None:
         super().start()
         wait_for(

@@ -224,3 +224,20 @@ def test_an_invalid_profile_stops_start_up_naming_file_and_field(
     output = process.output()
     assert f"{bad}: components[0].tunnels[0].local_address" in output
     assert "not a loopback address" in output
+
+
+def test_submit_after_preview_sends_the_previewed_bytes(inventory: Inventory) -> None:
+    inventory.link()
+    wait_for(lambda: inventory.status().linked, 5, "the link to be seen")
+    before = len(inventory.wait_reports(1))
+
+    preview = inventory.stub().PreviewReport(pb.PreviewReportRequest(), timeout=5)
+    inventory.stub().SubmitReport(pb.SubmitReportRequest(), timeout=10)
+
+    stored = inventory.wait_reports(before + 1)[-1]
+    assert stored == json.loads(preview.report_json)
+
+    # Used once: the next submission is built afresh.
+    inventory.stub().SubmitReport(pb.SubmitReportRequest(), timeout=10)
+    fresh = inventory.wait_reports(before + 2)[-1]
+    assert fresh["reportId"] != stored["reportId"]

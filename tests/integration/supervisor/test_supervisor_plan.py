@@ -66,6 +66,7 @@ def test_the_cloud_gets_its_address_public_url_and_state_folder() -> None:
         "CLD_CLOUD_BIND": "127.0.0.5:7001",
         "CLD_CLOUD_PUBLIC_URL": "http://127.0.0.5:7001",
         "CLD_CLOUD_STATE_DIR": "/srv/run/cloud",
+        "CLD_CLOUD_RELAY_URL": "http://{label}.eu.relay.localhost:8802",
     }
     assert cloud.probe == HttpProbe("http://127.0.0.5:7001/health")
 

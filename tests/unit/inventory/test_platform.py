@@ -20,7 +20,7 @@ from services.inventory.platform import (
     settings_of,
 )
 from services.inventory.report import build_report
-from tests.support.fakehosts import build_host
+from tests.support.fakehosts import build_host, write
 from tests.unit.inventory.reports import MOMENT, SYSTEM
 
 
@@ -87,3 +87,18 @@ def test_the_daily_time_is_checked_naming_the_variable() -> None:
 
     with pytest.raises(StartError, match=r"CLD_INVENTORY_DAILY_AT='4h30' is not"):
         settings_of(config(CLD_INVENTORY_DAILY_AT="4h30"))
+
+
+def test_every_gateway_installation_on_the_host_is_counted(tmp_path: Path) -> None:
+    profile = choose_profile(config(CLD_PLATFORM="mivb"))
+    none = survey_platform(profile, build_host(tmp_path / "a", "mivb"))
+    one = survey_platform(profile, build_host(tmp_path / "b", "mivb", gateway=True))
+
+    two_root = build_host(tmp_path / "c", "mivb", gateway=True)
+    write(two_root, "opt/cloudlink-gateway-2/VERSION", "2.4.0\n")
+    two = survey_platform(profile, two_root)
+
+    assert (none.gateway_installed, none.gateway_instances) == (False, 0)
+    assert (one.gateway_installed, one.gateway_instances) == (True, 1)
+    assert (two.gateway_installed, two.gateway_instances) == (True, 2)
+    assert two.change_key() != one.change_key()

@@ -18,6 +18,7 @@ from services.common.settings import load
 from services.common.state import StateStore
 from services.ui import accounts
 from services.ui.app import create_app
+from services.ui.live import LiveState
 
 USER = "alice"
 PASSWORD = "correct horse battery"
@@ -29,9 +30,12 @@ def config(tmp_path: Path) -> Config:
     # The runtime folder exists but nothing listens in it: every call to the
     # registration service meets a real gRPC "unavailable".
     (tmp_path / "run").mkdir()
+    (tmp_path / "host").mkdir()
     return load(
         Config,
         {
+            # An empty host: no platform is detected, no language read.
+            "CLD_HOST_ROOT": str(tmp_path / "host"),
             "CLD_STATE_DIR": str(tmp_path / "state"),
             "CLD_RUNTIME_DIR": str(tmp_path / "run"),
             "CLD_UI_SECURE_COOKIES": "false",
@@ -46,8 +50,15 @@ def registry() -> CollectorRegistry:
 
 
 @pytest.fixture
-def app(config: Config, registry: CollectorRegistry) -> Flask:
-    app = create_app(config, registry=registry)
+def live() -> LiveState:
+    """The bus state the dashboard shows; tests put retained payloads in it."""
+
+    return LiveState()
+
+
+@pytest.fixture
+def app(config: Config, registry: CollectorRegistry, live: LiveState) -> Flask:
+    app = create_app(config, registry=registry, live=live)
     app.config["TESTING"] = True
     return app
 

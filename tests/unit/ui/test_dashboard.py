@@ -12,7 +12,8 @@ from werkzeug.test import TestResponse
 
 from services.common.version import build_info
 from services.ui.backends import NOT_ANSWERING
-from services.ui.dashboard import WRONG_SESSION, link_panel
+from services.ui.dashboard import WRONG_SESSION
+from services.ui.panels import link_panel
 
 Post = Callable[..., TestResponse]
 
@@ -159,7 +160,7 @@ LINKED = pb.Link(
 def _render(app: Flask, link: pb.Link, *, debug: bool) -> str:
     with app.test_request_context("/cld/"):
         return render_template(
-            "dashboard.html",
+            "panels/registration.html",
             debug=debug,
             build=build_info(),
             registration=link_panel(link),
