@@ -56,6 +56,22 @@ def check_no_secrets(payload: Any, path: str = "") -> None:
             check_no_secrets(value, f"{path}[{index}]")
 
 
+def decode(message: mqtt.MQTTMessage) -> dict[str, Any] | None:
+    """A message's JSON object; None (and a warning) when it is not one."""
+
+    try:
+        payload = json.loads(message.payload) if message.payload else {}
+    except ValueError:
+        log.warning("Ignoring a message on %s that is not JSON", message.topic)
+        return None
+
+    if not isinstance(payload, dict):
+        log.warning("Ignoring a message on %s that is not an object", message.topic)
+        return None
+
+    return payload
+
+
 def now_iso() -> str:
     """The current time as the bus writes it."""
 
@@ -208,14 +224,9 @@ class Bus:
     def _on_message(
         self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage
     ) -> None:
-        try:
-            payload = json.loads(message.payload) if message.payload else {}
-        except ValueError:
-            log.warning("Ignoring a message on %s that is not JSON", message.topic)
-            return
+        payload = decode(message)
 
-        if not isinstance(payload, dict):
-            log.warning("Ignoring a message on %s that is not an object", message.topic)
+        if payload is None:
             return
 
         with self._lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -12,6 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from services.common.bus import decode
 from services.ui.live import WATCHED, LiveState
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,7 @@ class BusWatch:
     def _on_message(
         self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage
     ) -> None:
-        try:
-            payload = json.loads(message.payload) if message.payload else {}
-        except ValueError:
-            log.warning("Ignoring a message on %s that is not JSON", message.topic)
-            return
+        payload = decode(message)
 
-        if not isinstance(payload, dict):
-            log.warning("Ignoring a message on %s that is not an object", message.topic)
-            return
-
-        self.state.update(message.topic, payload)
+        if payload is not None:
+            self.state.update(message.topic, payload)
