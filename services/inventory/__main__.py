@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import grpc
 from cld.v1 import inventory_pb2_grpc
@@ -81,21 +82,28 @@ def setup(context: service.ServiceContext) -> service.Register:
 
 
 def _gauges(context: service.ServiceContext, reporter: Reporter) -> None:
-    Gauge(
-        "cld_inventory_outbox_depth",
-        "Inventory reports waiting for delivery.",
-        registry=context.registry,
-    ).set_function(lambda: float(reporter.outbox.depth()))
-    Gauge(
-        "cld_inventory_rejected_reports",
-        "Inventory reports the cloud refused, kept aside on disk.",
-        registry=context.registry,
-    ).set_function(lambda: float(reporter.outbox.rejected_count()))
-    Gauge(
-        "cld_inventory_last_submission_timestamp_seconds",
-        "When the cloud last stored an inventory report (Unix time; 0 never).",
-        registry=context.registry,
-    ).set_function(lambda: _last_submission(reporter))
+    outbox = reporter.outbox
+    gauges: dict[str, tuple[str, Callable[[], float]]] = {
+        "cld_inventory_outbox_depth": (
+            "Inventory reports waiting for delivery.",
+            outbox.depth,
+        ),
+        "cld_inventory_rejected_reports": (
+            "Inventory reports the cloud refused, kept aside on disk.",
+            outbox.rejected_count,
+        ),
+        "cld_inventory_superseded_reports": (
+            "Inventory reports made under an earlier link, kept aside unsent.",
+            outbox.superseded_count,
+        ),
+        "cld_inventory_last_submission_timestamp_seconds": (
+            "When the cloud last stored an inventory report (Unix time; 0 never).",
+            lambda: _last_submission(reporter),
+        ),
+    }
+
+    for name, (documentation, read) in gauges.items():
+        Gauge(name, documentation, registry=context.registry).set_function(read)
 
 
 def _last_submission(reporter: Reporter) -> float:

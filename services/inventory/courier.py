@@ -37,7 +37,9 @@ class Courier:
 
     A report that fails for a passing reason stays first in line, so reports
     arrive in the order they were made; one the cloud refuses is set aside
-    and the next goes at once.
+    and the next goes at once. Reports made for another system id than the
+    linked one are set aside unsent: they describe the host as it was under
+    a link that is gone, and the new link brings a fresh report of its own.
     """
 
     def __init__(
@@ -92,14 +94,34 @@ class Courier:
 
         self._retry_at = 0.0
 
-    def deliver_due(self) -> None:
-        """Sends queued reports until the outbox is empty or an attempt fails."""
+    def deliver_due(self, system_id: str) -> None:
+        """Sends ``system_id``'s reports until none is left or an attempt fails."""
+
+        self._supersede_others(system_id)
 
         while self.clock() >= self._retry_at:
             entry = self.outbox.oldest()
 
             if entry is None or not self._deliver(entry):
                 return
+
+    def _supersede_others(self, system_id: str) -> None:
+        for entry in self.outbox.entries():
+            if entry.system_id == system_id:
+                continue
+
+            why = (
+                f"made for system {entry.system_id}, but this host is now linked "
+                f"as system {system_id}"
+            )
+            aside = self.outbox.supersede(entry, why)
+            log.warning(
+                "Inventory report %s not sent: %s; kept aside as %s",
+                entry.report_id,
+                why,
+                aside,
+                extra={"report_id": entry.report_id, "reason": entry.reason},
+            )
 
     def _deliver(self, entry: Entry) -> bool:
         try:

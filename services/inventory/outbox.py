@@ -2,7 +2,9 @@
 
 A report is written to the outbox before any attempt to send it and removed
 only once the cloud has stored it. One the cloud rejects as invalid moves to
-``rejected/`` beside the error, where it stays until someone looks at it.
+``rejected/`` beside the error, and one made for a system this host is no
+longer linked as moves to ``superseded/`` beside the reason; either stays
+there until someone looks at it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Outbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.rejected_folder = folder / "rejected"
+        self.superseded_folder = folder / "superseded"
         self._lock = threading.Lock()
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -94,10 +97,12 @@ class Outbox:
     def rejected_count(self) -> int:
         """How many reports the cloud rejected and were kept aside."""
 
-        if not self.rejected_folder.is_dir():
-            return 0
+        return _count(self.rejected_folder)
 
-        return sum(1 for _ in self.rejected_folder.glob("*.json"))
+    def superseded_count(self) -> int:
+        """How many reports were kept aside because the system was relinked."""
+
+        return _count(self.superseded_folder)
 
     def contains(self, report_id: str) -> bool:
         """Whether report ``report_id`` still waits."""
@@ -124,14 +129,29 @@ class Outbox:
     def reject(self, entry: Entry, error: str) -> Path:
         """Moves a report the cloud refused aside, with the cloud's error."""
 
-        aside = self.rejected_folder / entry.path.name
-        document = {**entry.document(), "error": error}
+        return self._set_aside(entry, self.rejected_folder, {"error": error})
+
+    def supersede(self, entry: Entry, why: str) -> Path:
+        """Moves a report that must not be sent any more aside, saying why."""
+
+        return self._set_aside(entry, self.superseded_folder, {"superseded": why})
+
+    def _set_aside(self, entry: Entry, folder: Path, note: dict[str, str]) -> Path:
+        aside = folder / entry.path.name
+        document = {**entry.document(), **note}
 
         with self._lock:
             StateStore(aside).save(document)
             StateStore(entry.path).delete()
 
         return aside
+
+
+def _count(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+
+    return sum(1 for _ in folder.glob("*.json"))
 
 
 def _read(path: Path) -> Entry | None:

@@ -18,11 +18,20 @@ from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
-from services.common import topics
+from services.common.hostzone import host_zone_name
 from services.common.profiles import Profile
 from services.common.state import StateStore
 from services.common.version import build_info
 from services.inventory import schedule
+from services.inventory.announce import (
+    GATEWAY,
+    PLATFORM,
+    SUBMISSION,
+    Status,
+    gateway_state,
+    platform_state,
+    submission_state,
+)
 from services.inventory.courier import Courier
 from services.inventory.facts import PlatformFacts, gather_host, survey_platform
 from services.inventory.report import (
@@ -37,9 +46,6 @@ from services.inventory.report import (
 log = logging.getLogger(__name__)
 
 TUNNELS = "cld/tunnel/tunnels/#"
-PLATFORM = topics.topic("inventory", "platform")
-GATEWAY = topics.topic("inventory", "gateway")
-SUBMISSION = topics.topic("inventory", "submission")
 
 # Longest the worker sleeps without a reason, so a missed wake-up costs little.
 _IDLE = 30.0
@@ -59,20 +65,7 @@ class Settings:
 
     debounce: float
     rescan: float
-    daily_at: time_of_day
-
-
-@dataclass(frozen=True)
-class Status:
-    """Last and next submission, for the dashboard."""
-
-    last_submission: datetime | None
-    next_submission: datetime | None
-    outbox_depth: int
-    rejected: int
-    last_error: str
-    last_result: str
-    linked: bool
+    daily_at: time_of_day | None
 
 
 @dataclass(frozen=True)
@@ -117,7 +110,7 @@ class Reporter:
         self._tunnels: dict[tuple[str, str], TunnelStatus] = {}
         self._facts = survey_platform(profile, host_root)
         self._next_rescan = clock() + settings.rescan
-        self._next_daily = self._daily_after(clock())
+        self._daily = schedule.DailyPlan(settings.daily_at, host_zone_name(host_root))
         self._pending: schedule.Pending | None = schedule.add_trigger(
             None, "restart", clock(), settings.debounce
         )
@@ -139,12 +132,18 @@ class Reporter:
                     log.info("Not linked any more; reports wait for a link")
 
                 self._identity = None
+                self._daily.system_id = ""
+                self._replan()
                 self.wake.notify_all()
                 return
 
             identity = SystemIdentity(system_id, str(payload.get("account_guid", "")))
             changed = identity != self._identity
             self._identity = identity
+
+            if changed:
+                self._daily.system_id = system_id
+                self._replan()
 
             # A system id other than the last reported one is a new link, even
             # when it was made while this service was not running.
@@ -275,8 +274,8 @@ class Reporter:
             self._next_rescan = now + self.settings.rescan
 
         with self.wake:
-            if now >= self._next_daily.timestamp():
-                self._next_daily = self._daily_after(now)
+            if self._daily.due is not None and now >= self._daily.due.timestamp():
+                self._replan()
                 self._pending = schedule.add_trigger(
                     self._pending, "daily", now, self.settings.debounce, immediate=True
                 )
@@ -290,8 +289,11 @@ class Reporter:
         if due:
             self._build(None)
 
-        if self._identity is not None:
-            self.courier.deliver_due()
+        with self.wake:
+            identity = self._identity
+
+        if identity is not None:
+            self.courier.deliver_due(identity.system_id)
 
         with self.wake:
             self.wake.notify_all()
@@ -299,6 +301,14 @@ class Reporter:
         self._announce_submission()
 
     def _rescan(self) -> None:
+        zone = host_zone_name(self.host_root)
+
+        with self.wake:
+            if zone != self._daily.zone:
+                log.info("The host's time zone is now %s; daily reports follow", zone)
+                self._daily.zone = zone
+                self._replan()
+
         facts = survey_platform(self.profile, self.host_root)
 
         if facts.change_key() != self._facts.change_key():
@@ -408,7 +418,10 @@ class Reporter:
 
     def _sleep(self) -> float:
         now = self.clock()
-        moments = [self._next_rescan, self._next_daily.timestamp(), now + _IDLE]
+        moments = [self._next_rescan, now + _IDLE]
+
+        if self._daily.due is not None:
+            moments.append(self._daily.due.timestamp())
 
         if self._identity is not None:
             if self._pending is not None:
@@ -420,10 +433,10 @@ class Reporter:
         return max(0.0, min(moments) - now)
 
     def _next_submission(self) -> datetime | None:
-        if self._identity is None:
+        if self._identity is None or self._daily.due is None:
             return None
 
-        moments = [self._next_daily.timestamp()]
+        moments = [self._daily.due.timestamp()]
 
         if self._pending is not None:
             moments.append(self._pending.due_at)
@@ -433,51 +446,26 @@ class Reporter:
 
         return datetime.fromtimestamp(min(moments), UTC)
 
-    def _daily_after(self, now: float) -> datetime:
-        moment = datetime.fromtimestamp(now, UTC)
-        return schedule.next_daily(moment, self.settings.daily_at)
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _replan(self) -> None:
+        due = self._daily.plan(self._now())
+
+        if due is not None:
+            log.info(
+                "The next daily inventory report is at %s (%s)",
+                due.isoformat(timespec="minutes"),
+                self._daily.describe(),
+            )
 
     def _announce_facts(self) -> None:
-        facts: PlatformFacts = self._facts
-        self.publish(
-            PLATFORM,
-            {
-                "id": self.profile.id,
-                "name": self.profile.name,
-                "version": facts.version,
-                "language": facts.language,
-                "components": [
-                    {"id": c.id, "name": c.name, "version": c.version}
-                    for c in facts.components
-                ],
-            },
-        )
-        self.publish(
-            GATEWAY,
-            {
-                "installed": facts.gateway_installed,
-                "version": facts.gateway_version,
-                "status_url": (
-                    self.profile.gateway.status_url if facts.gateway_installed else ""
-                ),
-                "instances": facts.gateway_instances,
-            },
-        )
+        self.publish(PLATFORM, platform_state(self.profile, self._facts))
+        self.publish(GATEWAY, gateway_state(self.profile, self._facts))
 
     def _announce_submission(self) -> None:
-        status = self.status()
-        payload = {
-            "last_submission": _iso(status.last_submission),
-            "next_submission": _iso(status.next_submission),
-            "outbox_depth": status.outbox_depth,
-            "rejected": status.rejected,
-            "last_error": status.last_error,
-        }
+        payload = submission_state(self.status())
 
         if payload != self._announced:
             self._announced = payload
             self.publish(SUBMISSION, payload)
-
-
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="seconds") if moment else ""

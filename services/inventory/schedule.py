@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
+from services.common.wallclock import MINUTES_PER_DAY, next_wall_time, spread_minute
 from services.inventory.report import stronger
 
 # A steady stream of changes must still produce a report now and then.
@@ -19,22 +21,75 @@ FIRST_RETRY = 1.0
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
-def parse_time_of_day(raw: str) -> time:
-    """``HH:MM`` as a UTC time of day; ValueError when malformed."""
+def parse_time_of_day(raw: str) -> time | None:
+    """``HH:MM`` as a time of day, None when empty; ValueError when malformed."""
+
+    if not raw.strip():
+        return None
 
     found = _HH_MM.fullmatch(raw.strip())
 
     if found is None:
-        raise ValueError("expected HH:MM, from 00:00 to 23:59")
+        raise ValueError("expected HH:MM, from 00:00 to 23:59, or nothing")
 
-    return time(int(found.group(1)), int(found.group(2)), tzinfo=UTC)
+    return time(int(found.group(1)), int(found.group(2)))
 
 
-def next_daily(now: datetime, at: time) -> datetime:
-    """The first moment strictly after ``now`` that is ``at`` o'clock (UTC)."""
+def daily_time(system_id: str, configured: time | None) -> time:
+    """The local time of a system's daily report.
 
-    today = datetime.combine(now.astimezone(UTC).date(), at)
-    return today if today > now else today + timedelta(days=1)
+    Without a configured time, systems are spread over the whole day by
+    their system id, so a fleet does not report in the same minute and one
+    system keeps its minute for as long as it keeps its link.
+    """
+
+    if configured is not None:
+        return configured
+
+    minutes = spread_minute(system_id, 0, MINUTES_PER_DAY)
+    return time(minutes // 60, minutes % 60)
+
+
+def next_daily(now: datetime, at: time, zone: ZoneInfo) -> datetime:
+    """The first moment strictly after ``now`` when ``zone``'s clocks show ``at``.
+
+    In UTC; a time skipped by a change to summer time falls just after the
+    gap, and a time shown twice when clocks go back is sent at its first
+    showing only.
+    """
+
+    return next_wall_time(now, at.hour, at.minute, zone)
+
+
+@dataclass
+class DailyPlan:
+    """The linked system's next daily report, planned again as link or zone change.
+
+    ``zone`` is an IANA name the zone database knows; ``system_id`` is empty
+    while the system is not linked, and then no report is due.
+    """
+
+    configured: time | None
+    zone: str
+    system_id: str = ""
+    due: datetime | None = None
+
+    def plan(self, now: datetime) -> datetime | None:
+        """Sets and returns the first daily report after ``now``."""
+
+        if not self.system_id:
+            self.due = None
+            return None
+
+        at = daily_time(self.system_id, self.configured)
+        self.due = next_daily(now, at, ZoneInfo(self.zone))
+        return self.due
+
+    def describe(self) -> str:
+        """The local time and zone, as a log line says them."""
+
+        at = daily_time(self.system_id, self.configured)
+        return f"{at:%H:%M} {self.zone}"
 
 
 def retry_delay(failures: int, cap: float) -> float:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.common.config import Config
+from services.common.hostzone import host_zone_name
 from services.common.profiles import (
     Profile,
     ProfileError,
@@ -15,7 +16,6 @@ from services.common.profiles import (
     platforms_dir,
 )
 from services.common.settings import ConfigError
-from services.updater.hostzone import host_zone_name
 
 log = logging.getLogger(__name__)
 

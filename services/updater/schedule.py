@@ -6,11 +6,12 @@ files, so daylight-saving changes and zone changes are tested directly.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from services.common.wallclock import next_wall_time, spread_minute
 
 DAILY = "daily"
 WEEKLY = "weekly"
@@ -108,23 +109,10 @@ def default_schedule(installation_id: str) -> Schedule:
     re-installs of the same state, and spreads a fleet evenly.
     """
 
-    digest = hashlib.sha256(installation_id.encode()).digest()
-    offset = int.from_bytes(digest[:8], "big") % DEFAULT_WINDOW_MINUTES
-    minutes = DEFAULT_WINDOW_START + offset
+    minutes = spread_minute(
+        installation_id, DEFAULT_WINDOW_START, DEFAULT_WINDOW_MINUTES
+    )
     return Schedule(DAILY, hour=minutes // 60, minute=minutes % 60)
-
-
-def wall_time_instant(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
-    """The UTC instant the clocks of ``zone`` show hour:minute on ``day``.
-
-    A time skipped when clocks go forward is read with the offset before the
-    change, so it lands as far after the gap as it was into it (02:30 on a
-    02:00 to 03:00 night is 03:30). A time shown twice when clocks go back
-    is its first showing.
-    """
-
-    local = datetime.combine(day, time(hour, minute), tzinfo=zone)
-    return local.replace(fold=0).astimezone(UTC)
 
 
 def next_run(schedule: Schedule, after: datetime, zone: ZoneInfo) -> datetime:
@@ -135,21 +123,5 @@ def next_run(schedule: Schedule, after: datetime, zone: ZoneInfo) -> datetime:
     zone.
     """
 
-    if after.tzinfo is None:
-        raise ValueError("after must be an aware datetime")
-
-    start = after.astimezone(zone).date() - timedelta(days=1)
-
-    # Eight days after yesterday always hold a weekly run after ``after``.
-    for offset in range(9):
-        day = start + timedelta(days=offset)
-
-        if schedule.recurrence == WEEKLY and day.isoweekday() != schedule.weekday:
-            continue
-
-        instant = wall_time_instant(day, schedule.hour, schedule.minute, zone)
-
-        if instant > after:
-            return instant
-
-    raise AssertionError("a schedule always has a run within nine days")
+    weekday = schedule.weekday if schedule.recurrence == WEEKLY else 0
+    return next_wall_time(after, schedule.hour, schedule.minute, zone, weekday)

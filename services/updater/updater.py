@@ -16,10 +16,10 @@ from typing import Any
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from services.common.hostzone import zone_named
 from services.updater import status as st
 from services.updater.apply import Applier
 from services.updater.channel import Channel, ChannelError, ChannelUnreachableError
-from services.updater.hostzone import zone_named
 from services.updater.journal import Journal
 from services.updater.keys import KeysError
 from services.updater.manifest import ManifestError, Release, verify

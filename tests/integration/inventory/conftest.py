@@ -18,6 +18,17 @@ from services.common.bus import Bus
 from tests.support.fakehosts import build_host
 from tests.support.processes import Broker, Cloud, Service, wait_for
 
+TUNNEL = "cld/tunnel/tunnels/{}/{}"
+
+
+def publish_tunnel(bus: Bus, component: str, name: str, state: str) -> None:
+    """Retains a tunnel's state as the tunnel service would."""
+
+    bus.publish_state(
+        TUNNEL.format(component, name),
+        {"component": component, "name": name, "state": state, "reason": ""},
+    )
+
 
 class Inventory(Service):
     """The inventory service, with what tests ask of it and of the cloud."""
@@ -39,15 +50,23 @@ class Inventory(Service):
     def queued(self) -> list[str]:
         """Report ids waiting in the outbox, oldest first."""
 
-        return [p.stem.split("-", 1)[1] for p in sorted(self.outbox.glob("*.json"))]
+        return _report_ids(self.outbox)
 
-    def link(self) -> reg_pb.Link:
+    def superseded(self) -> list[str]:
+        """Report ids kept aside because the system was linked anew."""
+
+        return _report_ids(self.outbox / "superseded")
+
+    def link(
+        self, username: str = "admin@acme.example", password: str = "acme-admin-1"
+    ) -> reg_pb.Link:
         return self._registration().LinkWithPassword(
-            reg_pb.LinkWithPasswordRequest(
-                username="admin@acme.example", password="acme-admin-1"
-            ),
+            reg_pb.LinkWithPasswordRequest(username=username, password=password),
             timeout=10,
         )
+
+    def unlink(self) -> reg_pb.Link:
+        return self._registration().Unlink(reg_pb.UnlinkRequest(), timeout=30)
 
     def history(self) -> list[dict[str, Any]]:
         """The reports the cloud stored for this system, oldest first."""
@@ -76,6 +95,10 @@ class Inventory(Service):
 
     def _registration(self) -> reg_grpc.RegistrationStub:
         return reg_grpc.RegistrationStub(rpc.channel(self.runtime_dir, "registration"))
+
+
+def _report_ids(folder: Path) -> list[str]:
+    return [p.stem.split("-", 1)[1] for p in sorted(folder.glob("*.json"))]
 
 
 @pytest.fixture

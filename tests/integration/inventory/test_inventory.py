@@ -13,18 +13,9 @@ from cld.v1 import inventory_pb2 as pb
 
 from services.common.bus import Bus
 from tests.integration.common.test_bus import Inbox
-from tests.integration.inventory.conftest import Inventory
+from tests.integration.inventory.conftest import Inventory, publish_tunnel
 from tests.support.fakehosts import write
 from tests.support.processes import Broker, Cloud, Process, wait_for
-
-TUNNEL = "cld/tunnel/tunnels/{}/{}"
-
-
-def publish_tunnel(bus: Bus, component: str, name: str, state: str) -> None:
-    bus.publish_state(
-        TUNNEL.format(component, name),
-        {"component": component, "name": name, "state": state, "reason": ""},
-    )
 
 
 def test_linking_sends_a_report_the_cloud_stores(

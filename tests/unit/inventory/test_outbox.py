@@ -76,6 +76,25 @@ def test_a_rejected_report_is_kept_aside_with_the_error(tmp_path: Path) -> None:
     assert kept["body"].encode() == entry.body
 
 
+def test_a_superseded_report_is_kept_aside_apart_from_rejected_ones(
+    tmp_path: Path,
+) -> None:
+    outbox = Outbox(tmp_path)
+    first, second = queue(outbox, 2)
+    entry = outbox.oldest()
+    assert entry is not None
+
+    aside = outbox.supersede(entry, "linked as another system")
+
+    assert [e.report_id for e in outbox.entries()] == [second]
+    assert outbox.superseded_count() == 1
+    assert outbox.rejected_count() == 0
+    kept = json.loads(aside.read_text())
+    assert kept["reportId"] == first
+    assert kept["superseded"] == "linked as another system"
+    assert kept["body"].encode() == entry.body
+
+
 def test_an_unreadable_entry_is_set_aside_not_lost(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path)
     ids = queue(outbox, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,8 @@ def test_an_unrecognised_host_is_reported_as_an_unknown_platform(
 
 
 def test_the_daily_time_is_checked_naming_the_variable() -> None:
-    assert settings_of(config(CLD_INVENTORY_DAILY_AT="04:30")).daily_at.hour == 4
+    assert settings_of(config(CLD_INVENTORY_DAILY_AT="04:30")).daily_at == time(4, 30)
+    assert settings_of(config(CLD_INVENTORY_DAILY_AT="")).daily_at is None
 
     with pytest.raises(StartError, match=r"CLD_INVENTORY_DAILY_AT='4h30' is not"):
         settings_of(config(CLD_INVENTORY_DAILY_AT="4h30"))

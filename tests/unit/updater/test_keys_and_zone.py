@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.updater.hostzone import ZoneError, host_zone_name, zone_named
+from services.common.hostzone import ZoneError, host_zone_name, zone_named
 from services.updater.keys import (
     PACKAGED_KEYS,
     KeysError,
