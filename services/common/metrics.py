@@ -13,21 +13,13 @@ from services.common.version import build_info
 log = logging.getLogger(__name__)
 
 
-class MetricsEndpoint:
+class MetricsListener:
     """Serves ``registry`` at /metrics on a TCP port (none when port is 0)."""
 
-    def __init__(self, service: str, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
         self._server: WSGIServer | None = None
         self._thread: Thread | None = None
-
-        info = Info("cld_build", "The daemon's build.", registry=registry)
-        info.info({"service": service, **build_info().as_labels()})
-        self.bus_connected = Gauge(
-            "cld_bus_connected",
-            "1 while the service is connected to the local MQTT broker.",
-            registry=registry,
-        )
 
     def start(self, host: str, port: int) -> None:
         """Starts serving; a port of 0 leaves metrics off."""
@@ -50,3 +42,17 @@ class MetricsEndpoint:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+class MetricsEndpoint(MetricsListener):
+    """A service's /metrics, with its build and bus connection among them."""
+
+    def __init__(self, service: str, registry: CollectorRegistry) -> None:
+        super().__init__(registry)
+        info = Info("cld_build", "The daemon's build.", registry=registry)
+        info.info({"service": service, **build_info().as_labels()})
+        self.bus_connected = Gauge(
+            "cld_bus_connected",
+            "1 while the service is connected to the local MQTT broker.",
+            registry=registry,
+        )

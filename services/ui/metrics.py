@@ -14,15 +14,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from threading import Thread
-from wsgiref.simple_server import WSGIServer
 
 from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from services.common.bus import Bus
+from services.common.metrics import MetricsListener
 from services.common.version import build_info
 
 log = logging.getLogger(__name__)
@@ -113,31 +112,14 @@ class _MasterCollector:
         )
 
 
-class MetricsServer:
+class MetricsServer(MetricsListener):
     """Serves the workers' merged samples at /metrics, from the master."""
 
     def __init__(self, folder: Path, bus: Bus) -> None:
+        super().__init__(CollectorRegistry())
         self.folder = folder
-        self.registry = CollectorRegistry()
         MultiProcessCollector(self.registry, path=str(folder))
         self.registry.register(_MasterCollector(bus))
-        self._server: WSGIServer | None = None
-        self._thread: Thread | None = None
-
-    def start(self, host: str, port: int) -> None:
-        """Starts serving; a port of 0 leaves metrics off."""
-
-        if port == 0:
-            return
-
-        try:
-            self._server, self._thread = start_http_server(
-                port, addr=host, registry=self.registry
-            )
-        except OSError as exc:
-            raise OSError(f"cannot serve metrics on {host}:{port}: {exc}") from exc
-
-        log.info("Serving metrics on http://%s:%s/metrics", host, port)
 
     def worker_exited(self, pid: int) -> None:
         """Drops the live samples of a worker that is gone."""
@@ -153,10 +135,3 @@ class MetricsServer:
 
         if self._server is not None:
             self._server.socket.close()
-
-    def stop(self) -> None:
-        """Stops serving."""
-
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()

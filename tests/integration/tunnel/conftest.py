@@ -8,77 +8,43 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
-from cld.v1 import registration_pb2 as reg_pb
-from cld.v1 import registration_pb2_grpc as reg_grpc
 from cld.v1 import tunnel_pb2 as pb
 from cld.v1 import tunnel_pb2_grpc as pb_grpc
 
 from services.common import rpc
 from tests.integration.tunnel.origin import Origin
-from tests.support.processes import (
-    Broker,
-    Cloud,
-    Relay,
-    Service,
-    daemon_env,
-    free_port,
-    wait_for,
+from tests.support.processes import Broker, Cloud, Relay, Service, free_port, wait_for
+from tests.support.stacks import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    Tunnel,
+    access_token,
+    fake_testbox,
+    link,
+    linked_daemon,
+    relay_env,
 )
 
-PROFILE = """
-id = "testbox"
-name = "Test Box"
-detect = {{ all = [ {{ file = "etc/testbox-release" }} ] }}
-
-[[components]]
-id = "pbx"
-name = "Test PBX"
-detect = {{ any = [ {{ file = "etc/testbox-release" }} ] }}
-
-[[components.tunnels]]
-name = "admin"
-local_address = "{origin}"
-description = "Test PBX administration"
-
-[[components.tunnels]]
-name = "closed"
-local_address = "http://127.0.0.1:{closed}"
-description = "An interface nobody serves"
-"""
-
 ADMIN = ("pbx", "admin")
+
+# The daemon's settings for a tunnel service that notices trouble quickly.
+QUICK = {"CLD_TUNNEL_DEAD_AFTER": "3", "CLD_TUNNEL_RETRY_MAX": "2"}
 
 
 def fake_host(workdir: Path, origin: Origin) -> dict[str, str]:
     """A host root running the test platform, and its profile folder."""
 
-    root = workdir / "host"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc" / "testbox-release").write_text("Test Box 1.0\n")
-    platforms = workdir / "platforms"
-    platforms.mkdir()
-    (platforms / "testbox.toml").write_text(
-        PROFILE.format(origin=origin.address, closed=free_port())
+    return fake_testbox(
+        workdir,
+        [
+            Tunnel("admin", origin.address, "Test PBX administration"),
+            Tunnel(
+                "closed",
+                f"http://127.0.0.1:{free_port()}",
+                "An interface nobody serves",
+            ),
+        ],
     )
-    return {"CLD_HOST_ROOT": str(root), "CLD_PLATFORMS_DIR": str(platforms)}
-
-
-def access_token(cloud: Cloud, username: str, password: str) -> str:
-    """A visitor's access token from the emulator's token endpoint."""
-
-    reply = requests.post(
-        f"{cloud.url}/2017-09-01/token",
-        data={
-            "grant_type": "password",
-            "username": username,
-            "password": password,
-            "client_id": "test",
-        },
-        timeout=10,
-    )
-    reply.raise_for_status()
-    return str(reply.json()["access_token"])
 
 
 @dataclass
@@ -136,27 +102,14 @@ def relay(tmp_path: Path, cloud: Cloud) -> Iterator[Relay]:
 def tunnel_env(
     tmp_path: Path, env: dict[str, str], relay: Relay, origin: Origin
 ) -> dict[str, str]:
-    return {
-        **env,
-        **fake_host(tmp_path, origin),
-        "CLD_TUNNEL_RELAY": f"127.0.0.1:{relay.daemon_port}",
-        "CLD_TUNNEL_RELAY_CA_FILE": str(relay.ca_file),
-        "CLD_TUNNEL_DEAD_AFTER": "3",
-        "CLD_TUNNEL_RETRY_MAX": "2",
-    }
+    return {**env, **fake_host(tmp_path, origin), **relay_env(relay), **QUICK}
 
 
 @pytest.fixture
 def linked(tmp_path: Path, tunnel_env: dict[str, str]) -> Iterator[Service]:
     service = Service("registration", tunnel_env, tmp_path / "daemon")
     service.start()
-    stub = reg_grpc.RegistrationStub(rpc.channel(service.runtime_dir, "registration"))
-    stub.LinkWithPassword(
-        reg_pb.LinkWithPasswordRequest(
-            username="admin@acme.example", password="acme-admin-1"
-        ),
-        timeout=15,
-    )
+    link(service)
     yield service
     service.stop()
 
@@ -203,53 +156,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """
 
     workdir = tmp_path_factory.mktemp("tunnel-world")
-    broker = Broker(workdir / "mosquitto")
-    cloud = Cloud(workdir / "cloud")
     origin = Origin(workdir / "origin")
-    relay = Relay(workdir / "relay", cloud.url)
-    parts: list[Broker | Cloud | Relay | Service] = []
+    origin.start()
 
     try:
-        for part in (broker, cloud, relay):
-            part.start()
-            parts.append(part)
+        settings = {**fake_host(workdir, origin), **QUICK}
 
-        origin.start()
-        env = {
-            **daemon_env(workdir / "daemon", broker.port, cloud.url),
-            **fake_host(workdir, origin),
-            "CLD_TUNNEL_RELAY": f"127.0.0.1:{relay.daemon_port}",
-            "CLD_TUNNEL_RELAY_CA_FILE": str(relay.ca_file),
-            "CLD_TUNNEL_DEAD_AFTER": "3",
-            "CLD_TUNNEL_RETRY_MAX": "2",
-        }
-        registration = Service("registration", env, workdir / "daemon")
-        registration.start()
-        parts.append(registration)
-        reg_grpc.RegistrationStub(
-            rpc.channel(registration.runtime_dir, "registration")
-        ).LinkWithPassword(
-            reg_pb.LinkWithPasswordRequest(
-                username="admin@acme.example", password="acme-admin-1"
-            ),
-            timeout=15,
-        )
-        service = Service("tunnel", env, workdir / "daemon")
-        service.start()
-        parts.append(service)
-        yield World(
-            broker,
-            cloud,
-            relay,
-            origin,
-            Tunnels(service, relay),
-            access_token(cloud, "admin@acme.example", "acme-admin-1"),
-            access_token(cloud, "admin@globex.example", "globex-admin-1"),
-        )
+        with linked_daemon(workdir, ("tunnel",), settings) as daemon:
+            yield World(
+                daemon.broker,
+                daemon.cloud,
+                daemon.relay,
+                origin,
+                Tunnels(daemon.services["tunnel"], daemon.relay),
+                access_token(daemon.cloud, ADMIN_EMAIL, ADMIN_PASSWORD),
+                access_token(daemon.cloud, "admin@globex.example", "globex-admin-1"),
+            )
     finally:
-        for part in reversed(parts):
-            part.stop()
-
         origin.stop()
 
 
