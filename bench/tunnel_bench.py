@@ -248,6 +248,18 @@ def concurrent(path: Route) -> tuple[float, int]:
     return asyncio.run(run())
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time used so far by the processes ``pids``."""
+
+    total = 0
+
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     """The peak resident set of a process, in MB (VmHWM)."""
 
@@ -278,7 +290,9 @@ def frp_binaries(workdir: Path) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def start_frp(workdir: Path, origin_port: int) -> tuple[Process, Process, Route]:
+def start_frp(
+    workdir: Path, origin_port: int, started: list[Process]
+) -> tuple[Process, Process, Route]:
     """frps and frpc with TLS, token auth and an HTTP vhost by subdomain."""
 
     frps_bin, frpc_bin = frp_binaries(workdir)
@@ -298,11 +312,13 @@ def start_frp(workdir: Path, origin_port: int) -> tuple[Process, Process, Route]
         "frps", [frps_bin, "-c", str(workdir / "frps.toml")], {}, workdir / "frps.log"
     )
     frps.start()
+    started.append(frps)
     wait_for(lambda: port_open(bind) and port_open(vhost), 20, "frps")
     frpc = Process(
         "frpc", [frpc_bin, "-c", str(workdir / "frpc.toml")], {}, workdir / "frpc.log"
     )
     frpc.start()
+    started.append(frpc)
     path = Route("frp", vhost, f"bench.frp.localhost:{vhost}")
 
     def serves() -> bool:
@@ -333,17 +349,24 @@ description = "The benchmark's origin"
 
 
 def start_ours(
-    workdir: Path, origin_port: int
-) -> tuple[list[Process], Relay, Service, Route]:
-    """The emulator, broker, relay, registration and tunnel service."""
+    workdir: Path, origin_port: int, started: list[Process]
+) -> tuple[Relay, Service, Route]:
+    """The emulator, broker, relay, registration and tunnel service.
+
+    Each process is added to ``started`` as soon as it runs, so the caller
+    stops them all even when a later one fails to start.
+    """
 
     broker = Broker(workdir / "mosquitto")
     broker.start()
+    started.append(broker)
     cloud = Cloud(workdir / "cloud")
     cloud.start()
+    started.append(cloud)
     relay = Relay(workdir / "relay", cloud.url, heartbeat=5)
     relay.env["CLD_RELAY_LOG_LEVEL"] = "WARNING"
     relay.start()
+    started.append(relay)
 
     root = workdir / "host"
     (root / "etc").mkdir(parents=True)
@@ -360,6 +383,7 @@ def start_ours(
     }
     registration = Service("registration", env, workdir / "daemon")
     registration.start()
+    started.append(registration)
     reg_grpc.RegistrationStub(
         rpc.channel(registration.runtime_dir, "registration")
     ).LinkWithPassword(
@@ -371,6 +395,7 @@ def start_ours(
     )
     tunnel = Service("tunnel", env, workdir / "daemon")
     tunnel.start()
+    started.append(tunnel)
     stub = pb_grpc.TunnelGatewayStub(rpc.channel(tunnel.runtime_dir, "tunnel"))
     stub.StartTunnel(pb.TunnelRef(component="web", name="origin"), timeout=5)
 
@@ -396,7 +421,7 @@ def start_ours(
         url.split("://", 1)[1],
         f"Authorization: Bearer {token}\r\n",
     )
-    return [tunnel, registration, relay, cloud, broker], relay, tunnel, path
+    return relay, tunnel, path
 
 
 def emit(**fields: object) -> None:
@@ -447,11 +472,11 @@ def main() -> int:
         processes: list[Process] = [origin]
 
         try:
-            ours, relay, tunnel, our_path = start_ours(workdir / "ours", origin_port)
-            processes += ours
+            relay, tunnel, our_path = start_ours(
+                workdir / "ours", origin_port, processes
+            )
             (workdir / "frp").mkdir()
-            frps, frpc, frp_path = start_frp(workdir / "frp", origin_port)
-            processes += [frps, frpc]
+            frps, frpc, frp_path = start_frp(workdir / "frp", origin_port, processes)
             direct = Route("direct", origin_port, f"127.0.0.1:{origin_port}")
             paths = [direct, our_path, frp_path]
             emit(
@@ -461,8 +486,32 @@ def main() -> int:
                 runs=RUNS,
             )
 
-            for name, values in measure(paths, lambda p: download(p, GIB)).items():
+            # CPU time per GiB of the hops (relay and agent) is steadier than
+            # MB/s on a shared machine, where other work takes cores away.
+            hops = {
+                our_path.name: [relay.pid, tunnel.pid],
+                frp_path.name: [frps.pid, frpc.pid],
+            }
+            cpu: dict[str, list[float]] = {name: [] for name in hops}
+
+            def timed_download(path: Route) -> float:
+                before = cpu_seconds(hops.get(path.name, []))
+                rate = download(path, GIB)
+
+                if path.name in hops:
+                    cpu[path.name].append(cpu_seconds(hops[path.name]) - before)
+
+                return rate
+
+            for name, values in measure(paths, timed_download).items():
                 emit(measure="download_1gib_mb_per_s", path=name, **summary(values))
+
+            for name, values in cpu.items():
+                emit(
+                    measure="download_1gib_hop_cpu_seconds",
+                    path=name,
+                    **summary(values[1:]),
+                )
 
             for path in paths:
                 latencies(path, 200)

@@ -47,6 +47,17 @@ class RelayConfig:
         "false",
         "Serve the public ingress over TLS with the relay's certificate.",
     )
+    public_tls_cert: str = setting(
+        "CLD_RELAY_PUBLIC_TLS_CERT",
+        "",
+        "Certificate chain (PEM) of the public ingress, for *.<region>.relay."
+        "<domain>; empty serves the relay's own certificate.",
+    )
+    public_tls_key: str = setting(
+        "CLD_RELAY_PUBLIC_TLS_KEY",
+        "",
+        "Private key of CLD_RELAY_PUBLIC_TLS_CERT (PEM).",
+    )
     domain: str = setting(
         "CLD_RELAY_DOMAIN",
         "localhost",
@@ -118,6 +129,17 @@ class RelayConfig:
 
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("CLD_RELAY_TLS_CERT and CLD_RELAY_TLS_KEY go together")
+
+        if bool(self.public_tls_cert) != bool(self.public_tls_key):
+            raise ConfigError(
+                "CLD_RELAY_PUBLIC_TLS_CERT and CLD_RELAY_PUBLIC_TLS_KEY go together"
+            )
+
+        if self.public_tls_cert and not self.public_tls:
+            raise ConfigError(
+                "CLD_RELAY_PUBLIC_TLS_CERT is set but CLD_RELAY_PUBLIC_TLS is false: "
+                "the ingress would serve plain HTTP"
+            )
 
         object.__setattr__(self, "cloud_url", self.cloud_url.rstrip("/"))
 

@@ -12,6 +12,7 @@ from cloud.relay.auth import AuthError, Authority
 from cloud.relay.metrics import RelayMetrics
 from cloud.relay.registry import DaemonSession, Registry
 from services.tunnel import messages, wire
+from services.tunnel.link import FrameLink
 from services.tunnel.mux import Connection
 from services.tunnel.wire import Frame, Kind, ProtocolError
 
@@ -41,14 +42,20 @@ class DaemonEndpoint:
         self.heartbeat = heartbeat
         self.idle_timeout = idle_timeout
         self.public_url = public_url
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def handle(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    def accept(self, link: FrameLink) -> None:
+        """Starts serving a daemon connection just made (TLS done)."""
+
+        task = asyncio.get_running_loop().create_task(self.handle(link))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def handle(self, link: FrameLink) -> None:
         """Serves one daemon connection until it ends."""
 
-        peer = _peer(writer)
-        connection = Connection(reader, writer, opener=True)
+        peer = _peer(link)
+        connection = Connection(link, opener=True)
 
         try:
             session = await self._admit(connection, peer)
@@ -169,6 +176,6 @@ class DaemonEndpoint:
             await connection.close(reason)
 
 
-def _peer(writer: asyncio.StreamWriter) -> str:
-    peer = writer.get_extra_info("peername")
+def _peer(link: FrameLink) -> str:
+    peer = link.transport.get_extra_info("peername") if link.transport else None
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)

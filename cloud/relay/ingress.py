@@ -14,21 +14,18 @@ import contextlib
 import logging
 import time
 
-from cloud.relay import entry, http1, pages
+from cloud.relay import bodies, entry, http1, pages
 from cloud.relay.auth import AuthError, Authority, Identity
 from cloud.relay.metrics import RelayMetrics
 from cloud.relay.registry import Host, Registry
-from services.tunnel import wire
 from services.tunnel.messages import Open, Visitor
 from services.tunnel.mux import Stream, StreamResetError
+from services.tunnel.wire import MAX_DATA
 
 log = logging.getLogger(__name__)
 
 COOKIE = "cld_relay_token"
-READ_SIZE = wire.MAX_DATA
-
-# A visitor gets this long to send a complete request head.
-HEAD_TIMEOUT = 30.0
+VISITOR_WRITE_HIGH = 4 * MAX_DATA
 
 
 class RefusedError(Exception):
@@ -56,6 +53,8 @@ class Ingress:
         self.metrics = metrics
         self.host_suffix = host_suffix
         self.secure_cookie = secure_cookie
+        self._to_daemon = metrics.bytes.labels("to_daemon")
+        self._to_visitor = metrics.bytes.labels("to_visitor")
 
     async def handle(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -67,7 +66,7 @@ class Ingress:
         buffer = bytearray()
 
         try:
-            head = await _read_head(reader, buffer)
+            head = await bodies.read_head(reader, buffer)
 
             if head is None:
                 return
@@ -104,7 +103,7 @@ class Ingress:
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
             pass
         finally:
-            await _close(writer)
+            await bodies.close(writer)
 
     async def _admit(self, head: http1.RequestHead) -> tuple[Host, Identity]:
         label = http1.host_label(head.get("Host"), self.host_suffix)
@@ -226,6 +225,9 @@ class Ingress:
     ) -> None:
         current: http1.RequestHead | None = head
 
+        async def send(data: bytes) -> None:
+            await self._send(stream, data)
+
         while current is not None:
             framing = http1.framing(current)
             http1.strip_credentials(current, COOKIE)
@@ -233,17 +235,18 @@ class Ingress:
             await self._send(stream, current.encode())
 
             if framing.kind == "length":
-                await self._copy_length(reader, buffer, stream, framing.length)
+                await bodies.copy_length(reader, buffer, send, framing.length)
             elif framing.kind == "chunked":
-                await self._copy_chunked(reader, buffer, stream)
+                await bodies.copy_chunked(reader, buffer, send)
             elif framing.upgrade:
-                await self._copy_rest(reader, buffer, stream)
+                await bodies.copy_rest(reader, buffer, send)
+                await stream.finish()
                 return
 
             if stream.reset_reason is not None:
                 return
 
-            current = await _read_head(reader, buffer, timeout=None)
+            current = await bodies.read_head(reader, buffer, timeout=None)
 
             if current is not None:
                 await self._readmit(current, host)
@@ -264,64 +267,7 @@ class Ingress:
 
     async def _send(self, stream: Stream, data: bytes) -> None:
         await stream.write(data)
-        self.metrics.bytes.labels("to_daemon").inc(len(data))
-
-    async def _copy_length(
-        self,
-        reader: asyncio.StreamReader,
-        buffer: bytearray,
-        stream: Stream,
-        length: int,
-    ) -> None:
-        while length:
-            if buffer:
-                data = bytes(buffer[:length])
-                del buffer[: len(data)]
-            else:
-                data = await reader.read(min(length, READ_SIZE))
-
-                if not data:
-                    raise asyncio.IncompleteReadError(b"", length)
-
-            length -= len(data)
-            await self._send(stream, data)
-
-    async def _copy_chunked(
-        self, reader: asyncio.StreamReader, buffer: bytearray, stream: Stream
-    ) -> None:
-        while True:
-            line = await _read_line(reader, buffer)
-            size = http1.chunk_size(line[:-2])
-            await self._send(stream, line)
-
-            if size == 0:
-                break
-
-            await self._copy_length(reader, buffer, stream, size)
-
-            if await _read_line(reader, buffer) != b"\r\n":
-                raise http1.HttpError(400, "A chunk is not followed by CRLF.")
-
-            await self._send(stream, b"\r\n")
-
-        while True:
-            line = await _read_line(reader, buffer)
-            await self._send(stream, line)
-
-            if line == b"\r\n":
-                return
-
-    async def _copy_rest(
-        self, reader: asyncio.StreamReader, buffer: bytearray, stream: Stream
-    ) -> None:
-        if buffer:
-            await self._send(stream, bytes(buffer))
-            buffer.clear()
-
-        while data := await reader.read(READ_SIZE):
-            await self._send(stream, data)
-
-        await stream.finish()
+        self._to_daemon.inc(len(data))
 
     async def _downstream(
         self,
@@ -332,6 +278,11 @@ class Ingress:
     ) -> None:
         received = False
 
+        # What the visitor has not taken yet stays within the stream's window
+        # (credit goes back only after the drain), so a few frames may wait
+        # here rather than one, and fewer wake-ups are needed.
+        writer.transport.set_write_buffer_limits(high=VISITOR_WRITE_HIGH)
+
         try:
             while data := await stream.read():
                 if not received:
@@ -341,7 +292,7 @@ class Ingress:
                 writer.write(data)
                 await writer.drain()
                 stream.consumed(len(data))
-                self.metrics.bytes.labels("to_visitor").inc(len(data))
+                self._to_visitor.inc(len(data))
         except StreamResetError as exc:
             if refused and not received:
                 writer.write(refused[0])
@@ -353,69 +304,9 @@ class Ingress:
         except (ConnectionError, OSError):
             stream.reset("the visitor went away")
 
-        await _close(writer)
+        await bodies.close(writer)
 
 
 def _unavailable(reason: str) -> str:
     detail = reason.removeprefix("reset by the peer: ")
     return f"The system could not open this tunnel: {detail}."
-
-
-async def _read_head(
-    reader: asyncio.StreamReader,
-    buffer: bytearray,
-    timeout: float | None = HEAD_TIMEOUT,
-) -> http1.RequestHead | None:
-    """The next request head, or None when the visitor closed cleanly."""
-
-    async def read() -> http1.RequestHead | None:
-        while (end := http1.head_end(buffer)) < 0:
-            if len(buffer) > http1.MAX_HEAD:
-                raise http1.HttpError(431, "The request head is too large.")
-
-            data = await reader.read(READ_SIZE)
-
-            if not data:
-                if buffer:
-                    raise http1.HttpError(400, "The request head is incomplete.")
-
-                return None
-
-            buffer.extend(data)
-
-        head = http1.parse_head(bytes(buffer[:end]))
-        del buffer[:end]
-        return head
-
-    if timeout is None:
-        return await read()
-
-    return await asyncio.wait_for(read(), timeout)
-
-
-async def _read_line(reader: asyncio.StreamReader, buffer: bytearray) -> bytes:
-    while (end := buffer.find(b"\r\n")) < 0:
-        if len(buffer) > 4096:
-            raise http1.HttpError(400, "A chunk header line is too long.")
-
-        data = await reader.read(READ_SIZE)
-
-        if not data:
-            raise asyncio.IncompleteReadError(bytes(buffer), None)
-
-        buffer.extend(data)
-
-    line = bytes(buffer[: end + 2])
-    del buffer[: end + 2]
-    return line
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-
-    try:
-        await asyncio.wait_for(writer.wait_closed(), 1.0)
-    except TimeoutError:
-        writer.transport.abort()
-    except (ConnectionError, OSError):
-        pass

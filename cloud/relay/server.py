@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -15,6 +17,7 @@ from cloud.relay.daemons import DaemonEndpoint
 from cloud.relay.ingress import Ingress
 from cloud.relay.metrics import RelayMetrics
 from cloud.relay.registry import Registry
+from services.tunnel.link import FrameLink
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,18 @@ STREAM_LIMIT = 1024 * 1024
 def _split(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]"), int(port)
+
+
+def public_context(config: RelayConfig, tls: ssl.SSLContext) -> ssl.SSLContext | None:
+    """TLS of the public ingress: its own certificate, the relay's, or none."""
+
+    if not config.public_tls:
+        return None
+
+    if config.public_tls_cert:
+        return server_context(Path(config.public_tls_cert), Path(config.public_tls_key))
+
+    return tls
 
 
 async def serve(config: RelayConfig, ready: asyncio.Event | None = None) -> None:
@@ -52,7 +67,7 @@ async def serve(config: RelayConfig, ready: asyncio.Event | None = None) -> None
         ingress.handle,
         public_host,
         public_port,
-        ssl=tls if config.public_tls else None,
+        ssl=public_context(config, tls),
         limit=STREAM_LIMIT,
     )
     bound_port = public.sockets[0].getsockname()[1]
@@ -67,8 +82,8 @@ async def serve(config: RelayConfig, ready: asyncio.Event | None = None) -> None
         public_url=url,
     )
     daemon_host, daemon_port = _split(config.daemon_bind)
-    daemons = await asyncio.start_server(
-        endpoint.handle, daemon_host, daemon_port, ssl=tls, limit=STREAM_LIMIT
+    daemons = await asyncio.get_running_loop().create_server(
+        lambda: FrameLink(on_made=endpoint.accept), daemon_host, daemon_port, ssl=tls
     )
 
     if config.metrics_bind:

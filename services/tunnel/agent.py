@@ -56,6 +56,7 @@ class Agent:
         tokens: TokenSource,
         metrics: TunnelMetrics,
         streams: StreamServer,
+        proxy: str = "",
     ) -> None:
         self.config = config
         self.board = board
@@ -67,7 +68,7 @@ class Agent:
         self._host, _, port = config.tunnel_relay.rpartition(":")
         self._host = self._host.strip("[]")
         self._port = int(port)
-        self._proxy = parse_proxy(config.https_proxy)
+        self._proxy = parse_proxy(proxy)
         self._loop = asyncio.new_event_loop()
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -172,10 +173,8 @@ class Agent:
                 f"used: {exc}"
             ) from None
 
-        reader, writer = await open_relay(self._host, self._port, tls, self._proxy)
-        connection = Connection(
-            reader, writer, opener=False, on_open=self.streams.on_open
-        )
+        link = await open_relay(self._host, self._port, tls, self._proxy)
+        connection = Connection(link, opener=False, on_open=self.streams.on_open)
 
         try:
             hello = messages.Hello(
@@ -251,6 +250,7 @@ class Agent:
         announced: frozenset[tuple[str, str]],
     ) -> None:
         idle_stop = self.config.tunnel_idle_stop
+        version = self.board.version
 
         while not connection.closed.is_set():
             with contextlib.suppress(TimeoutError):
@@ -267,8 +267,10 @@ class Agent:
 
             desired = self.board.desired()
 
-            if desired == announced:
+            if desired == announced and self.board.version == version:
                 continue
+
+            version = self.board.version
 
             if not desired:
                 connection.send_nowait(

@@ -76,6 +76,7 @@ class Board:
             for t in catalog.tunnels
         }
         self._urls: dict[Key, str] = {}
+        self.version = 0
         self._active: dict[Key, int] = {}
         self._last_use: dict[Key, float] = {k: clock() for k in self._desired}
 
@@ -105,6 +106,60 @@ class Board:
 
         for key, (state, reason) in states.items():
             self._publish(key, state, reason)
+
+    def follow(self, catalog: Catalog) -> frozenset[Key]:
+        """Takes the tunnel list of the components now installed.
+
+        A new tunnel comes in stopped; a tunnel whose component went away
+        is stopped and its retained state withdrawn; every other tunnel
+        keeps its desired and current state. Returns the tunnels gone.
+        """
+
+        with self._lock:
+            before = {t.key for t in self.catalog.tunnels}
+            after = {t.key for t in catalog.tunnels}
+            removed = frozenset(before - after)
+            added = after - before
+            self.catalog = catalog
+            self.version += 1
+            was_started = removed & self._desired
+
+            for key in removed:
+                self._desired.discard(key)
+                self._state.pop(key, None)
+                self._urls.pop(key, None)
+                self._active.pop(key, None)
+                self._last_use.pop(key, None)
+
+            for key in added:
+                self._state[key] = (STOPPED, "")
+
+            if was_started:
+                self._save()
+
+        for key in sorted(removed):
+            # A state without "state" tells subscribers the tunnel is gone.
+            self.publish(
+                state_topic(key), {"component": key[0], "name": key[1], "removed": True}
+            )
+
+        for key in sorted(added):
+            self._publish(key, STOPPED, "")
+
+        if removed or added:
+            log.info(
+                "The tunnel list follows the installed components: %d added, "
+                "%d removed",
+                len(added),
+                len(removed),
+                extra={
+                    "added": sorted("/".join(k) for k in added),
+                    "removed": sorted("/".join(k) for k in removed),
+                },
+            )
+
+        self.on_change()
+        return removed
 
     def desired(self) -> frozenset[Key]:
         """The tunnels that should be started."""
@@ -225,14 +280,7 @@ class Board:
                 changed.append(key)
 
             if changed:
-                self.store.save(
-                    {
-                        "started": [
-                            {"component": c, "name": n}
-                            for c, n in sorted(self._desired)
-                        ]
-                    }
-                )
+                self._save()
 
         for key in changed:
             state, why = self._state[key]
@@ -246,6 +294,11 @@ class Board:
 
         if changed:
             self.on_change()
+
+    def _save(self) -> None:
+        self.store.save(
+            {"started": [{"component": c, "name": n} for c, n in sorted(self._desired)]}
+        )
 
     def _publish(self, key: Key, state: str, reason: str) -> None:
         self.publish(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.common.config import Config
 from services.common.profiles import (
+    Profile,
     ProfileError,
     TunnelSpec,
     detect_components,
@@ -148,41 +150,91 @@ def build_catalog(specs: list[TunnelSpec]) -> Catalog:
     return Catalog(tuple(tunnels), "; ".join(problems))
 
 
-def load_catalog(config: Config) -> Catalog:
-    """The catalog for the host, from its detected platform and components."""
+@dataclass(frozen=True)
+class HostPlatform:
+    """The platform profile this host runs, or why there is none."""
+
+    profile: Profile | None
+    problem: str = ""
+
+
+def find_platform(config: Config) -> HostPlatform:
+    """The configured platform's profile, or the one detected on the host."""
 
     directory = Path(config.platforms_dir) if config.platforms_dir else platforms_dir()
 
     try:
         profiles = load_profiles(directory)
     except ProfileError as exc:
-        return Catalog((), f"The platform profiles cannot be read: {exc}")
+        return HostPlatform(None, f"The platform profiles cannot be read: {exc}")
 
     if config.platform:
         profile = profiles.get(config.platform)
 
         if profile is None:
-            return Catalog((), f"There is no platform profile {config.platform!r}.")
-    else:
-        profile = detect_platform(profiles, config.host_root)
+            return HostPlatform(
+                None, f"There is no platform profile {config.platform!r}."
+            )
 
-        if profile is None:
-            return Catalog((), "No platform profile matches this host.")
+        return HostPlatform(profile)
 
+    profile = detect_platform(profiles, config.host_root)
+
+    if profile is None:
+        return HostPlatform(None, "No platform profile matches this host.")
+
+    return HostPlatform(profile)
+
+
+def catalog_of(platform: HostPlatform, components: Iterable[str]) -> Catalog:
+    """The catalog of the installed ``components`` (ids) of the platform."""
+
+    if platform.profile is None:
+        return Catalog((), platform.problem)
+
+    installed = set(components)
     specs = [
         tunnel
-        for component in detect_components(profile, config.host_root)
+        for component in platform.profile.components
+        if component.id in installed
         for tunnel in component.tunnels
     ]
     catalog = build_catalog(specs)
 
     if catalog.problem:
-        log.warning("Some tunnels of %s are left out: %s", profile.id, catalog.problem)
+        log.warning(
+            "Some tunnels of %s are left out: %s",
+            platform.profile.id,
+            catalog.problem,
+        )
 
+    return catalog
+
+
+def load_catalog(config: Config, platform: HostPlatform | None = None) -> Catalog:
+    """The catalog for the host, from its platform and detected components."""
+
+    platform = platform or find_platform(config)
+
+    if platform.profile is None:
+        return Catalog((), platform.problem)
+
+    found = detect_components(platform.profile, config.host_root)
+    catalog = catalog_of(platform, (c.id for c in found))
     log.info(
         "Platform %s offers %d tunnels",
-        profile.id,
+        platform.profile.id,
         len(catalog.tunnels),
-        extra={"platform": profile.id},
+        extra={"platform": platform.profile.id},
     )
     return catalog
+
+
+def host_proxy(config: Config, platform: HostPlatform) -> str:
+    """The proxy for the relay: the setting, else the host's own, else none."""
+
+    if config.https_proxy or platform.profile is None:
+        return config.https_proxy
+
+    rule = platform.profile.proxy
+    return (rule.read(config.host_root) or "") if rule else ""

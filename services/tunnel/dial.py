@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from services.tunnel.catalog import LocalTarget
+from services.tunnel.link import FrameLink, open_link, upgrade_link
+from services.tunnel.local import LocalLink
 
-# A full DATA frame fits in one read.
-STREAM_LIMIT = 1024 * 1024
 CONNECT_TIMEOUT = 10.0
 
 
@@ -38,12 +38,18 @@ def parse_proxy(url: str) -> Proxy | None:
 
     parts = urlsplit(url)
 
+    # The message leaves out the URL itself: it may hold a password.
     if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http://[user:pass@]host:port proxy")
+        raise ValueError("expected an http://[user:pass@]host:port proxy URL")
+
+    try:
+        port = parts.port or 3128
+    except ValueError:
+        raise ValueError("the proxy URL has an invalid port") from None
 
     return Proxy(
         parts.hostname,
-        parts.port or 3128,
+        port,
         unquote(parts.username or ""),
         unquote(parts.password or ""),
     )
@@ -101,16 +107,13 @@ def local_context(target: LocalTarget) -> ssl.SSLContext:
 
 async def open_relay(
     host: str, port: int, context: ssl.SSLContext, proxy: Proxy | None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+) -> FrameLink:
     """A TLS connection to the relay, through ``proxy`` when there is one."""
 
     try:
         if proxy is None:
             return await asyncio.wait_for(
-                asyncio.open_connection(
-                    host, port, ssl=context, server_hostname=host, limit=STREAM_LIMIT
-                ),
-                CONNECT_TIMEOUT,
+                open_link(host, port, context, host), CONNECT_TIMEOUT
             )
 
         return await asyncio.wait_for(
@@ -130,49 +133,91 @@ async def open_relay(
         ) from None
 
 
+class _ProxyAnswer(asyncio.Protocol):
+    """Collects a proxy's answer head to CONNECT, then lets TLS take over."""
+
+    MAX_HEAD = 16 * 1024
+
+    def __init__(self) -> None:
+        self.head: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._data = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self._data += data
+
+        if self.head.done():
+            return
+
+        if b"\r\n\r\n" in self._data:
+            self.head.set_result(bytes(self._data))
+        elif len(self._data) > self.MAX_HEAD:
+            self.head.set_exception(DialError("the proxy answered too much"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.head.done():
+            self.head.set_exception(
+                DialError("the proxy closed the connection before answering")
+            )
+
+
 async def _through_proxy(
     host: str, port: int, context: ssl.SSLContext, proxy: Proxy
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await asyncio.open_connection(
-        proxy.host, proxy.port, limit=STREAM_LIMIT
-    )
+) -> FrameLink:
+    loop = asyncio.get_running_loop()
 
     try:
-        writer.write(connect_request(host, port, proxy))
-        head = await reader.readuntil(b"\r\n\r\n")
+        transport, answer = await loop.create_connection(
+            _ProxyAnswer, proxy.host, proxy.port
+        )
+    except OSError as exc:
+        raise DialError(
+            f"cannot connect to the proxy {proxy.host}:{proxy.port}: "
+            f"{exc.strerror or exc}"
+        ) from None
+
+    try:
+        transport.write(connect_request(host, port, proxy))
+        head = await answer.head
         status = connect_status(head)
 
         if status == 407:
-            raise DialError("the proxy wants credentials it was not given or refused")
+            raise DialError(
+                f"the proxy {proxy.host}:{proxy.port} answered 407: "
+                + (
+                    "it refused the proxy credentials"
+                    if proxy.username
+                    else "it wants credentials and none are configured"
+                )
+            )
 
         if status != 200:
-            raise DialError(f"the proxy refused the connection ({status})")
+            raise DialError(
+                f"the proxy {proxy.host}:{proxy.port} refused the connection ({status})"
+            )
 
-        await writer.start_tls(context, server_hostname=host)
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-        writer.close()
-        raise DialError(
-            "the proxy closed the connection or answered too much"
-        ) from None
+        if not head.endswith(b"\r\n\r\n"):
+            raise DialError("the proxy sent bytes of its own after its answer")
+
+        # The relay speaks only after the TLS handshake, so nothing follows
+        # the proxy's answer: the link takes the connection over.
+        return await upgrade_link(transport, context, host)
     except (DialError, OSError):
-        writer.close()
+        transport.close()
         raise
 
-    return reader, writer
 
-
-async def open_local(
-    target: LocalTarget,
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def open_local(target: LocalTarget) -> LocalLink:
     """A connection to a tunnel's local interface (TLS for https://)."""
 
-    return await asyncio.wait_for(
-        asyncio.open_connection(
+    loop = asyncio.get_running_loop()
+    _, link = await asyncio.wait_for(
+        loop.create_connection(
+            LocalLink,
             target.host,
             target.port,
             ssl=local_context(target) if target.tls else None,
             server_hostname=target.host if target.tls else None,
-            limit=STREAM_LIMIT,
         ),
         CONNECT_TIMEOUT,
     )
+    return link

@@ -17,7 +17,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from services.tunnel import wire
-from services.tunnel.wire import Frame, Kind, ProtocolError
+from services.tunnel.link import FrameLink
+from services.tunnel.wire import Frame, Kind, Payload, ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Stream:
         self._credit = asyncio.Event()
         self._recv_credit = wire.INITIAL_WINDOW
         self._unacked = 0
-        self._inbound: deque[bytes] = deque()
+        self._inbound: deque[Payload] = deque()
         self._readable = asyncio.Event()
         self.remote_closed = False
         self.local_closed = False
@@ -57,7 +58,7 @@ class Stream:
             self.remote_closed and self.local_closed
         )
 
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Sends ``data``, waiting for credit as the receiver grants it."""
 
         view = memoryview(data)
@@ -79,7 +80,7 @@ class Stream:
             await self._connection.send_data(self.id, view[:size])
             view = view[size:]
 
-    async def read(self) -> bytes:
+    async def read(self) -> Payload:
         """The next data received; b"" once the peer finished sending."""
 
         while not self._inbound:
@@ -130,7 +131,7 @@ class Stream:
         self._mark_reset(reason)
         self._connection.send_nowait(wire.text_frame(Kind.RESET, reason, self.id))
 
-    def _on_data(self, payload: bytes) -> None:
+    def _on_data(self, payload: Payload) -> None:
         if self.remote_closed:
             raise ProtocolError(f"DATA after FIN on stream {self.id}")
 
@@ -169,7 +170,7 @@ ControlHandler = Callable[[Frame], Awaitable[None]]
 
 
 class Connection:
-    """Frames over one established (TLS) connection, split into streams.
+    """Frames over one established (TLS) link, split into streams.
 
     ``opener`` is the side that opens streams (the relay); the other side
     gets each OPEN through ``on_open``. Stream-0 frames other than PING go
@@ -178,15 +179,13 @@ class Connection:
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        link: FrameLink,
         *,
         opener: bool,
         on_open: OpenHandler | None = None,
         on_control: ControlHandler | None = None,
     ) -> None:
-        self._reader = reader
-        self._writer = writer
+        self._link = link
         self.opener = opener
         self.on_open = on_open
         self.on_control = on_control
@@ -199,10 +198,9 @@ class Connection:
     async def read_frame(self) -> Frame:
         """The next frame, checked; raises ProtocolError or EOF errors."""
 
-        header = wire.decode_header(await self._reader.readexactly(wire.HEADER_SIZE))
-        payload = await self._reader.readexactly(header.length)
+        frame = await self._link.read_frame()
         self.last_received = time.monotonic()
-        return wire.check_payload(header, payload)
+        return frame
 
     async def send(self, frame: Frame) -> None:
         """Sends ``frame``, waiting while the connection's buffer is full."""
@@ -213,17 +211,17 @@ class Connection:
     def send_nowait(self, frame: Frame) -> None:
         """Queues a small frame without waiting."""
 
-        if not self._writer.is_closing():
-            self._writer.write(wire.encode(frame))
+        if not self._link.is_closing():
+            self._link.write(wire.encode(frame))
 
     async def send_data(self, stream_id: int, chunk: memoryview) -> None:
         """Sends one DATA frame without copying its payload twice."""
 
-        if self._writer.is_closing():
+        if self._link.is_closing():
             raise StreamResetError(self.close_reason or "connection closed")
 
         header = wire.encode_header(Kind.DATA, stream_id, len(chunk))
-        self._writer.writelines((header, chunk))
+        self._link.writelines((header, chunk))
         await self._drain()
 
     def open_stream(self, frame_of: Callable[[int], Frame]) -> Stream:
@@ -283,16 +281,14 @@ class Connection:
         for stream in list(self.streams.values()):
             stream._mark_reset(reason)
 
-        self._writer.close()
+        self._link.close()
 
         # A TLS close waits for the peer's goodbye, which a dead peer never
         # sends: after a moment the connection is dropped without it.
         try:
-            await asyncio.wait_for(self._writer.wait_closed(), 1.0)
+            await asyncio.wait_for(self._link.wait_closed(), 1.0)
         except TimeoutError:
-            self._writer.transport.abort()
-        except (ConnectionError, OSError):
-            pass
+            self._link.abort()
 
     async def _dispatch(self, frame: Frame) -> None:
         kind = frame.kind
@@ -349,7 +345,7 @@ class Connection:
 
     async def _drain(self) -> None:
         try:
-            await self._writer.drain()
+            await self._link.drain()
         except (ConnectionError, OSError) as exc:
             raise StreamResetError(f"connection lost: {exc}") from None
 

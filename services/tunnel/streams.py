@@ -12,19 +12,20 @@ import time
 
 from services.tunnel.access import AccessEntry, AccessLog
 from services.tunnel.board import Board
-from services.tunnel.catalog import Catalog, CatalogTunnel, Key
+from services.tunnel.catalog import CatalogTunnel, Key
 from services.tunnel.dial import open_local
+from services.tunnel.local import LocalLink
 from services.tunnel.messages import Open, parse_open
 from services.tunnel.metrics import TunnelMetrics
 from services.tunnel.mux import Stream, StreamResetError
-from services.tunnel.wire import MAX_DATA, Frame, ProtocolError
+from services.tunnel.wire import Frame, ProtocolError
 
 log = logging.getLogger(__name__)
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([1-5])([0-9]{2})[ \r]")
 
 
-def status_of(first: bytes) -> str:
+def status_of(first: bytes | memoryview) -> str:
     """The status of the answer starting with ``first``, e.g. "200"."""
 
     match = _STATUS_LINE.match(first)
@@ -36,12 +37,10 @@ class StreamServer:
 
     def __init__(
         self,
-        catalog: Catalog,
         board: Board,
         metrics: TunnelMetrics,
         access_log: AccessLog,
     ) -> None:
-        self.catalog = catalog
         self.board = board
         self.metrics = metrics
         self.access_log = access_log
@@ -76,7 +75,7 @@ class StreamServer:
         started = time.monotonic()
 
         try:
-            reader, writer = await open_local(tunnel.target)
+            local = await open_local(tunnel.target)
         except (OSError, TimeoutError, ssl.SSLError) as exc:
             reason = f"the local interface {tunnel.local_address} cannot be reached"
             log.warning(
@@ -96,7 +95,7 @@ class StreamServer:
         self._open[stream] = tunnel.key
 
         try:
-            await self._pipe(stream, reader, writer, tunnel, entry)
+            await self._pipe(stream, local, tunnel, entry)
         finally:
             del self._open[stream]
             self.board.stream_closed(tunnel.key)
@@ -105,10 +104,10 @@ class StreamServer:
             if entry.status == "open":
                 entry.status = "no answer"
 
-            writer.close()
+            local.close()
 
             with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+                await asyncio.wait_for(local.wait_closed(), 1.0)
 
     def reset_tunnels(self, keys: frozenset[Key]) -> None:
         """Ends the visitor connections of tunnels just stopped."""
@@ -126,7 +125,7 @@ class StreamServer:
             self._refuse(stream, f"a malformed request: {exc}")
             return None, None
 
-        tunnel = self.catalog.get((request.component, request.name))
+        tunnel = self.board.catalog.get((request.component, request.name))
 
         if tunnel is None:
             self._refuse(
@@ -157,8 +156,7 @@ class StreamServer:
     async def _pipe(
         self,
         stream: Stream,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        local: LocalLink,
         tunnel: CatalogTunnel,
         entry: AccessEntry,
     ) -> None:
@@ -167,20 +165,20 @@ class StreamServer:
 
         async def to_local() -> None:
             while data := await stream.read():
-                writer.write(data)
-                await writer.drain()
+                local.write(data)
+                await local.drain()
                 stream.consumed(len(data))
                 entry.bytes_in += len(data)
                 inbound.inc(len(data))
 
-            if writer.can_write_eof():
+            if local.can_write_eof():
                 with contextlib.suppress(OSError):
-                    writer.write_eof()
+                    local.write_eof()
 
         async def to_relay() -> None:
             first = True
 
-            while data := await reader.read(MAX_DATA):
+            while data := await local.read():
                 if first:
                     status = status_of(data)
                     entry.status = status or "not http"

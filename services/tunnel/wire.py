@@ -36,6 +36,9 @@ MAX_STREAM_ID = 2**31 - 1
 INITIAL_WINDOW = 2 * 1024 * 1024
 MAX_WINDOW = 2**31 - 1
 
+# A received payload: a large one arrives in a buffer of its own, never copied.
+Payload = bytes | bytearray
+
 
 class ProtocolError(Exception):
     """A peer broke the protocol; the connection must be closed."""
@@ -89,7 +92,7 @@ class Frame:
 
     kind: Kind
     stream_id: int = 0
-    payload: bytes = b""
+    payload: Payload = b""
 
     def json(self) -> dict[str, Any]:
         """The payload of a JSON frame as an object."""
@@ -128,7 +131,7 @@ def max_payload(kind: Kind) -> int:
     return 0
 
 
-def decode_header(data: bytes) -> Header:
+def decode_header(data: bytes | bytearray | memoryview) -> Header:
     """The header in the first HEADER_SIZE bytes of ``data``."""
 
     if len(data) < HEADER_SIZE:
@@ -156,7 +159,7 @@ def decode_header(data: bytes) -> Header:
     return Header(kind, stream_id, length)
 
 
-def check_payload(header: Header, payload: bytes) -> Frame:
+def check_payload(header: Header, payload: Payload) -> Frame:
     """The frame of ``header`` with ``payload``, once its payload is valid."""
 
     kind = header.kind
@@ -215,7 +218,7 @@ def window(stream_id: int, increment: int) -> Frame:
     return Frame(Kind.WINDOW, stream_id, increment.to_bytes(4, "big"))
 
 
-def decode_json(payload: bytes) -> dict[str, Any]:
+def decode_json(payload: Payload) -> dict[str, Any]:
     """``payload`` as a JSON object."""
 
     try:

@@ -108,3 +108,43 @@ def test_idle_tunnels_are_found(tmp_path: Path) -> None:
     now[0] = 200.0
 
     assert tunnels.idle(50) == [("pbx", "admin")]
+
+
+def test_a_new_list_adds_stopped_tunnels_drops_gone_ones_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    published = Published()
+    tunnels = board(tmp_path, published)
+    tunnels.start(("pbx", "admin"))
+    tunnels.start(("pbx", "api"))
+    tunnels.mark(frozenset({("pbx", "admin")}), "started")
+    changes: list[int] = []
+    tunnels.on_change = lambda: changes.append(tunnels.version)
+    published.clear()
+    wider = build_catalog(
+        [
+            TunnelSpec("pbx", "admin", "https://127.0.0.1:443", "Admin"),
+            TunnelSpec("vmail", "web", "http://127.0.0.1:8081", "Voice mail"),
+        ]
+    )
+
+    removed = tunnels.follow(wider)
+
+    assert removed == {("pbx", "api")}
+    assert changes == [1]
+    assert tunnels.desired() == {("pbx", "admin")}
+    assert [(v.tunnel.key, v.state) for v in tunnels.views()] == [
+        (("pbx", "admin"), "started"),
+        (("vmail", "web"), "stopped"),
+    ]
+    assert published == [
+        (
+            "cld/tunnel/tunnels/pbx/api",
+            {"component": "pbx", "name": "api", "removed": True},
+        ),
+        (
+            "cld/tunnel/tunnels/vmail/web",
+            {"component": "vmail", "name": "web", "state": "stopped", "reason": ""},
+        ),
+    ]
+    assert board(tmp_path).desired() == {("pbx", "admin")}

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from services.tunnel import wire
+from services.tunnel.link import FrameLink, open_link
 from services.tunnel.messages import Open, Visitor
 from services.tunnel.mux import Connection, Stream, StreamResetError
 from services.tunnel.wire import Frame
@@ -22,17 +23,15 @@ async def pair(
 ) -> AsyncIterator[tuple[Connection, Connection]]:
     """A relay-side and a daemon-side connection over real TCP."""
 
-    accepted: asyncio.Future[Connection] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    accepted: asyncio.Future[Connection] = loop.create_future()
 
-    async def accept(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        accepted.set_result(Connection(reader, writer, opener=False, on_open=on_open))
+    def accept(link: FrameLink) -> None:
+        accepted.set_result(Connection(link, opener=False, on_open=on_open))
 
-    server = await asyncio.start_server(accept, "127.0.0.1", 0, limit=1 << 20)
+    server = await loop.create_server(lambda: FrameLink(on_made=accept), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    relay = Connection(reader, writer, opener=True)
+    relay = Connection(await open_link("127.0.0.1", port, None, ""), opener=True)
     daemon = await accepted
     tasks = [asyncio.create_task(relay.serve()), asyncio.create_task(daemon.serve())]
 
