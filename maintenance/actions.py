@@ -170,6 +170,7 @@ class Actions:
             self.deployment.version,
             self.deployment.settings(server),
             server.host_root,
+            server.socket_path,
         )
 
         try:

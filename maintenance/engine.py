@@ -326,6 +326,15 @@ def _create_args(spec: ContainerSpec) -> dict[str, Any]:
     if spec.host_root:
         mounts[spec.host_root] = {"bind": layout.HOST_ROOT, "mode": "ro"}
 
+    # The socket is root's, group read-write (the shipped socket unit's
+    # SocketMode): the updater joins root's group to reach it, which grants
+    # no more than the socket itself already does.
+    extra: dict[str, Any] = {}
+
+    if spec.podman_socket:
+        mounts[spec.podman_socket] = {"bind": layout.PODMAN_SOCKET, "mode": "rw"}
+        extra["group_add"] = ["0"]
+
     # The host's network: the tunnels reach the host's own web interfaces on
     # its loopback, and the host's web server proxies /cld to the dashboard.
     return {
@@ -341,6 +350,8 @@ def _create_args(spec: ContainerSpec) -> dict[str, Any]:
             {"type": "tmpfs", "source": "tmpfs", "target": "/tmp", "size": "64m"}  # noqa: S108
         ],
         "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
+        # podman-py passes security_opt on as SELinux options only.
+        "no_new_privileges": True,
         "restart_policy": {"Name": "always"},
+        **extra,
     }

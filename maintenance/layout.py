@@ -11,16 +11,25 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-SERVICES = ("registration", "inventory", "updater", "tunnel", "ui")
+from services.common.containers import (
+    COMPONENTS,
+    LABEL,
+    PODMAN_SOCKET,
+    SPEC_LABEL,
+    VERSION_LABEL,
+    container_name,
+    image,
+)
+from services.common.topics import SERVICES
 
-# The broker first: every service connects to it as it starts.
-COMPONENTS = ("mosquitto", *SERVICES)
-
-# Every object the tool makes carries this label, so uninstalling removes
-# exactly what was made, and never a neighbour's containers.
-LABEL = "io.cloudlink.daemon"
-SPEC_LABEL = "io.cloudlink.daemon.spec"
-VERSION_LABEL = "org.opencontainers.image.version"
+__all__ = [
+    "COMPONENTS",
+    "LABEL",
+    "PODMAN_SOCKET",
+    "SERVICES",
+    "SPEC_LABEL",
+    "VERSION_LABEL",
+]
 
 RUNTIME_VOLUME = "cld-runtime"
 RUNTIME_DIR = "/run/cld"
@@ -41,6 +50,7 @@ class ContainerSpec:
     environment: Mapping[str, str]
     volumes: Mapping[str, str]
     host_root: str = ""
+    podman_socket: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -53,20 +63,14 @@ class ContainerSpec:
             "volumes": dict(sorted(self.volumes.items())),
             "host_root": self.host_root,
         }
+
+        # Only the updater mounts the socket; leaving it out otherwise keeps
+        # the other containers' fingerprints as they were before it existed.
+        if self.podman_socket:
+            document["podman_socket"] = self.podman_socket
+
         encoded = json.dumps(document, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()[:16]
-
-
-def container_name(component: str) -> str:
-    """The container running ``component``."""
-
-    return f"cld-{component}"
-
-
-def image(component: str, version: str) -> str:
-    """The image ``component`` runs at ``version``."""
-
-    return f"localhost/cld-{component}:{version}"
 
 
 def state_volume(service: str) -> str:
@@ -88,9 +92,14 @@ def images(version: str) -> tuple[str, ...]:
 
 
 def containers(
-    version: str, settings: Mapping[str, str], host_root: str
+    version: str, settings: Mapping[str, str], host_root: str, podman_socket: str = ""
 ) -> list[ContainerSpec]:
-    """The daemon's containers on one server, in start order."""
+    """The daemon's containers on one server, in start order.
+
+    ``podman_socket`` is the server's Podman API socket on the server itself;
+    when given, the updater gets it and applies releases by recreating the
+    containers through it.
+    """
 
     specs: list[ContainerSpec] = []
     mqtt_port = settings.get("CLD_MQTT_PORT", "1883")
@@ -113,6 +122,11 @@ def containers(
             }
             root = host_root
 
+        socket = podman_socket if component == "updater" else ""
+
+        if socket:
+            environment["CLD_UPDATER_PODMAN_URL"] = f"unix://{PODMAN_SOCKET}"
+
         spec = ContainerSpec(
             name=container_name(component),
             component=component,
@@ -120,6 +134,7 @@ def containers(
             environment=environment,
             volumes=mounts,
             host_root=root,
+            podman_socket=socket,
         )
         labels = {LABEL: component, SPEC_LABEL: spec.fingerprint}
         specs.append(replace(spec, labels=labels))

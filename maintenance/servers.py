@@ -55,6 +55,12 @@ class Server:
 
         return self.url.startswith("ssh://")
 
+    @property
+    def socket_path(self) -> str:
+        """The Podman API socket's path on the server itself."""
+
+        return urlsplit(self.url).path
+
 
 @dataclass(frozen=True)
 class Deployment:

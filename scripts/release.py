@@ -1,12 +1,15 @@
 """Builds a signed release of the working tree and publishes it to the emulator.
 
     .venv/bin/python scripts/release.py [--version 0.2.0] [--cloud URL]
+        [--images | --images-from TAG]
 
 The release is a wheel of the daemon's packages plus their generated gRPC
-code, described by a manifest signed with an Ed25519 key. The key is made
-on first use (``.run/release/signing-key.pem``); its public half is written
-beside it as ``release-keys.json``, the file a development daemon is told
-to trust with CLD_UPDATER_EXTRA_KEYS_FILE.
+code, or with ``--images`` the services' container images in one ``podman
+save`` archive, for daemons that update their containers (see
+scripts/release_images.py); a manifest signed with an Ed25519 key
+describes it. The key is made on first use (``.run/release/signing-key.pem``);
+its public half is written beside it as ``release-keys.json``, the file a
+development daemon is told to trust with CLD_UPDATER_EXTRA_KEYS_FILE.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import release_images
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.updater.container_plan import release_tag
 from services.updater.download import sha256_of
 from services.updater.keys import keys_document
 from services.updater.manifest import Artifact, manifest_document, sign
@@ -185,7 +190,7 @@ def artifact_url(cloud: str, channel: str, release_id: str, name: str) -> str:
 
 
 def make_envelope(
-    wheel: Path,
+    files: dict[Path, str],
     version: ReleaseVersion,
     *,
     cloud: str,
@@ -193,22 +198,39 @@ def make_envelope(
     commit: str,
     key: Ed25519PrivateKey,
 ) -> dict[str, object]:
-    """The signed manifest of a release made of ``wheel``."""
+    """The signed manifest of a release made of ``files`` (path: artifact kind)."""
 
-    artifact = Artifact(
-        name=wheel.name,
-        size=wheel.stat().st_size,
-        sha256=sha256_of(wheel),
-        url=artifact_url(cloud, channel, version.release_id, wheel.name),
-    )
+    artifacts = [
+        Artifact(
+            name=path.name,
+            size=path.stat().st_size,
+            sha256=sha256_of(path),
+            url=artifact_url(cloud, channel, version.release_id, path.name),
+            kind=kind,
+        )
+        for path, kind in files.items()
+    ]
     document = manifest_document(
         version,
         commit=commit,
         channel=channel,
         published=datetime.now(UTC).isoformat(timespec="seconds"),
-        artifacts=[artifact],
+        artifacts=artifacts,
     )
     return sign(document, key)
+
+
+def container_release(
+    version: ReleaseVersion, base_tag: str, build: dict[str, str], out: Path
+) -> Path:
+    """The archive of the release's images; built fresh when no base is named."""
+
+    if not base_tag:
+        base_tag = version.version
+        release_images.build_fresh(base_tag)
+
+    built = release_images.build_release(version, base_tag, build)
+    return release_images.save(built, out, release_tag(version.release_id))
 
 
 def publish(
@@ -269,6 +291,17 @@ def main(argv: list[str] | None = None) -> int:
         "--key", type=Path, default=ROOT / ".run/release/signing-key.pem"
     )
     parser.add_argument("--wheel", type=Path, help="publish this wheel, not a new one")
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="a container release: the services' images, built fresh",
+    )
+    parser.add_argument(
+        "--images-from",
+        metavar="TAG",
+        default="",
+        help="a container release over the services' images tagged TAG",
+    )
     parser.add_argument("--output", type=Path, help="also keep the release here")
     parser.add_argument("--no-publish", action="store_true")
     args = parser.parse_args(argv)
@@ -279,34 +312,57 @@ def main(argv: list[str] | None = None) -> int:
     except VersionError as exc:
         parser.error(str(exc))
 
+    containers = args.images or bool(args.images_from)
+    commit = git_commit()
+
     try:
-        with tempfile.TemporaryDirectory(prefix="cld-wheel-") as tmp:
-            wheel = args.wheel or build_wheel(version.version, Path(tmp))
+        with tempfile.TemporaryDirectory(prefix="cld-release-") as tmp:
+            if containers:
+                build = {
+                    "version": version.version,
+                    "build_number": version.build_number,
+                    "commit": commit,
+                    "branch": "release",
+                    "stage": args.channel,
+                }
+                archive = container_release(version, args.images_from, build, Path(tmp))
+                files = {archive: "images"}
+            else:
+                archive = args.wheel or build_wheel(version.version, Path(tmp))
+                files = {archive: "wheel"}
+
             key = signing_key(args.key)
             envelope = make_envelope(
-                wheel,
+                files,
                 version,
                 cloud=cloud,
                 channel=args.channel,
-                commit=git_commit(),
+                commit=commit,
                 key=key,
             )
 
             if args.output:
                 args.output.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(wheel, args.output / wheel.name)
+                shutil.copy2(archive, args.output / archive.name)
                 (args.output / "envelope.json").write_text(json.dumps(envelope))
 
             if not args.no_publish:
-                publish(cloud, args.channel, version, envelope, {wheel.name: wheel})
-    except ReleaseError as exc:
+                publish(
+                    cloud,
+                    args.channel,
+                    version,
+                    envelope,
+                    {path.name: path for path in files},
+                )
+    except (ReleaseError, release_images.ImagesError) as exc:
         sys.stderr.write(f"release: {exc}\n")
         return 1
 
     summary = {
         "release": version.release_id,
         "channel": args.channel,
-        "wheel": wheel.name,
+        "wheel": None if containers else archive.name,
+        "images": archive.name if containers else None,
         "published_to": None if args.no_publish else cloud,
         "trusted_keys_file": str(args.key.with_name("release-keys.json")),
     }

@@ -6,18 +6,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from cld.v1 import updater_pb2_grpc
 
 from services.common import service, topics
 from services.common.config import Config
+from services.common.hostzone import ZoneError, host_zone_name, zone_named
 from services.common.settings import ConfigError
 from services.common.state import StateStore
 from services.common.version import build_info
 from services.updater.apply import Applier
 from services.updater.channel import Channel, registration_token
-from services.updater.hostzone import ZoneError, host_zone_name, zone_named
+from services.updater.container_mode import ContainerInstaller
+from services.updater.installer import Installer
 from services.updater.journal import Journal
 from services.updater.keys import trusted_keys
 from services.updater.metrics import UpdaterMetrics
@@ -61,9 +65,39 @@ def services_of(config: Config) -> list[str]:
     return names
 
 
-def setup(context: service.ServiceContext) -> service.Register:
+@dataclass
+class Parts:
+    """What the entry point needs once the service has stopped serving."""
+
+    applier: Applier | None = None
+    installer: ContainerInstaller | None = None
+    worker: threading.Thread | None = None
+
+
+def installer_for(
+    config: Config, folder: Path, services: list[str], stop: Callable[[], None]
+) -> Installer:
+    """Container mode when a Podman API is set, else process mode."""
+
+    url = config.updater_podman_url
+
+    if not url:
+        return ProcessInstaller(folder, services, config.updater_health_timeout)
+
+    if not (url.startswith("unix://") and url.endswith(".sock")):
+        raise ConfigError(
+            f"CLD_UPDATER_PODMAN_URL={url!r} is not valid: expected unix:///PATH.sock"
+        )
+
+    return ContainerInstaller(url, services, config.updater_health_timeout, stop)
+
+
+def setup(
+    context: service.ServiceContext, parts: Parts | None = None
+) -> service.Register:
     """Builds the updater, its worker thread and its gRPC service."""
 
+    parts = parts if parts is not None else Parts()
     config = context.config
     folder = config.service_state_dir("updater")
     services = services_of(config)
@@ -79,10 +113,11 @@ def setup(context: service.ServiceContext) -> service.Register:
     channel = Channel(
         config, registration_token(config.runtime_dir, config.cloud_timeout)
     )
+    installer = installer_for(config, folder, services, context.stopping.set)
     applier = Applier(
         journal,
         channel,
-        ProcessInstaller(folder, services, config.updater_health_timeout),
+        installer,
         services,
         folder / "downloads",
         config.updater_health_timeout,
@@ -102,6 +137,10 @@ def setup(context: service.ServiceContext) -> service.Register:
     )
     worker.start()
     context.on_stop.append(updater.wakeup.set)
+    parts.applier, parts.worker = applier, worker
+
+    if isinstance(installer, ContainerInstaller):
+        parts.installer = installer
 
     def register(server: grpc.Server) -> None:
         updater_pb2_grpc.add_UpdaterServicer_to_server(UpdaterServicer(updater), server)
@@ -109,5 +148,27 @@ def setup(context: service.ServiceContext) -> service.Register:
     return register
 
 
+def main() -> int:
+    """Runs the service, then hands over to a new updater container if asked."""
+
+    parts = Parts()
+    code = service.run("updater", lambda context: setup(context, parts))
+    installer = parts.installer
+
+    if code != 0 or installer is None or installer.handover is None:
+        return code
+
+    assert parts.applier is not None
+    assert parts.worker is not None
+
+    # The worker made the switch; it writes nothing more once it is done.
+    parts.worker.join(10)
+    problem = installer.hand_over()
+    parts.applier.roll_back(f"(the new updater: {problem})")
+
+    # This container's restart policy starts it again, as the old version.
+    return 1
+
+
 if __name__ == "__main__":
-    raise SystemExit(service.run("updater", setup))
+    raise SystemExit(main())

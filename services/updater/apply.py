@@ -18,7 +18,7 @@ from typing import Any
 from services.updater import status as st
 from services.updater.channel import Channel, ChannelError
 from services.updater.download import ArtifactRejectedError, DownloadError
-from services.updater.installer import Installer, InstallError
+from services.updater.installer import Installer, InstallError, RolledBackError
 from services.updater.journal import Journal
 from services.updater.manifest import Release
 
@@ -113,16 +113,25 @@ class Applier:
         if now < deadline:
             return True
 
+        self.roll_back(
+            f"within {self.health_timeout:.0f}s of the switch (not back: "
+            f"{', '.join(missing)})"
+        )
+        return False
+
+    def roll_back(self, why: str) -> None:
+        """Goes back from the pending switch, which did not come up healthy ``why``."""
+
+        switch = self.journal.state.switch
+        assert switch is not None
         self.installer.restore(switch.from_release)
         self.installer.discard(switch.to_release)
         self._settle(
             switch,
             st.ROLLED_BACK,
-            f"Version {switch.to_version} did not come up healthy within "
-            f"{self.health_timeout:.0f}s of the switch (not back: "
-            f"{', '.join(missing)}); went back to {switch.from_version}.",
+            f"Version {switch.to_version} did not come up healthy {why}; went "
+            f"back to {switch.from_version}.",
         )
-        return False
 
     def _download(self, release: Release) -> dict[str, Path]:
         paths: dict[str, Path] = {}
@@ -183,6 +192,17 @@ class Applier:
 
         try:
             self.installer.switch(release)
+        except RolledBackError as exc:
+            with journal.lock:
+                journal.state.switch = None
+
+            self.installer.discard(release.version.release_id)
+            journal.finish(
+                st.ROLLED_BACK,
+                str(release.version),
+                f"Version {release.version} failed after the switch and "
+                f"{journal.running} was put back: {exc}.",
+            )
         except (InstallError, OSError) as exc:
             with journal.lock:
                 journal.state.switch = None

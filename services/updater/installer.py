@@ -18,6 +18,10 @@ class InstallError(Exception):
     """A release that could not be installed, tried or switched to."""
 
 
+class RolledBackError(InstallError):
+    """A switch that failed part-way and put back what it had replaced."""
+
+
 class Installer(Protocol):
     """Puts releases side by side and switches between them atomically."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.containers.podman import ApiService, Store, build_images, podman_problem
+from tests.e2e.containers.smoke import local_interface
 
 SERVICES = ("registration", "inventory", "updater", "tunnel", "ui")
 DAEMON_IMAGES = ("mosquitto", *SERVICES)
@@ -37,17 +38,9 @@ def images_archive(image_store: Store) -> Path:
     """The daemon's images in one ``podman save`` archive, as shipped to hosts."""
 
     archive = image_store.folder.parent / "images.tar"
-    image_store.podman(
-        "save",
-        "--quiet",
-        "--multi-image-archive",
-        "--format",
-        "docker-archive",
-        "--output",
-        str(archive),
-        *(f"localhost/cld-{name}:{VERSION}" for name in DAEMON_IMAGES),
+    return image_store.save(
+        (f"localhost/cld-{name}:{VERSION}" for name in DAEMON_IMAGES), archive
     )
-    return archive
 
 
 def api_server(folder: Path) -> Iterator[ApiService]:
@@ -76,3 +69,11 @@ def beta(tmp_path: Path, image_store: Store) -> Iterator[ApiService]:
     """The second stand-in server."""
 
     yield from api_server(tmp_path / "beta")
+
+
+@pytest.fixture
+def pbx_interface() -> Iterator[str]:
+    """A web interface on the host's loopback, as a PBX's; its address."""
+
+    with local_interface() as address:
+        yield address

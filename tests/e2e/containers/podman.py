@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from tests.support.processes import ROOT, wait_for
@@ -98,6 +99,21 @@ class Store:
 
         return out.split()
 
+    def save(self, images: Iterable[str], archive: Path) -> Path:
+        """``images`` in one ``podman save`` archive at ``archive``, as shipped."""
+
+        self.podman(
+            "save",
+            "--quiet",
+            "--multi-image-archive",
+            "--format",
+            "docker-archive",
+            "--output",
+            str(archive),
+            *images,
+        )
+        return archive
+
     def images(self) -> list[str]:
         """Every tagged image in the store."""
 
@@ -135,6 +151,10 @@ class ApiService:
             )
 
         wait_for(self.socket.exists, 30, "the podman API socket")
+
+        # As the shipped socket unit makes it: the updater container reaches
+        # it through root's group.
+        self.socket.chmod(0o660)
 
     def stop(self) -> None:
         """Stops the service."""

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from tests.e2e.containers.podman import Store
-from tests.e2e.containers.smoke import smoke
-from tests.support.processes import ROOT, Cloud, free_port
+from tests.e2e.containers.smoke import fake_pbx_host, smoke
+from tests.support.processes import ROOT, Cloud, Relay, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -34,8 +34,16 @@ def test_the_pod_is_valid_kubernetes_and_uses_only_local_images() -> None:
 
 
 @pytest.fixture
+def relay(tmp_path: Path, cloud: Cloud) -> Iterator[Relay]:
+    server = Relay(tmp_path / "relay", cloud.url)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def played(
-    tmp_path: Path, image_store: Store, cloud: Cloud
+    tmp_path: Path, image_store: Store, cloud: Cloud, relay: Relay, pbx_interface: str
 ) -> Iterator[tuple[Store, int]]:
     host_root = tmp_path / "host"
     host_root.mkdir()
@@ -48,7 +56,7 @@ def played(
             "CLD_MQTT_PORT": str(free_port()),
             "CLD_UI_BIND": f"127.0.0.1:{ui_port}",
             "CLD_UI_SECURE_COOKIES": "false",
-            "CLD_TUNNEL_RELAY": f"127.0.0.1:{free_port()}",
+            **fake_pbx_host(host_root, pbx_interface, relay),
             **{
                 f"CLD_{s.upper()}_METRICS_PORT": str(free_port())
                 for s in ("registration", "inventory", "updater", "tunnel", "ui")
@@ -79,8 +87,10 @@ def played(
             image_store.podman("volume", "rm", "--force", volume, check=False)
 
 
-def test_kube_play_passes_the_smoke_test(played: tuple[Store, int]) -> None:
+def test_kube_play_passes_the_smoke_test(
+    played: tuple[Store, int], relay: Relay, cloud: Cloud
+) -> None:
     store, ui_port = played
     assert store.names("pod") == ["cld"]
 
-    smoke(store, ui_port)
+    smoke(store, ui_port, relay, cloud.url)

@@ -140,8 +140,13 @@ def test_an_unreachable_cloud_keeps_the_next_check_scheduled(
 
     stub(updater).UpdateNow(pb.UpdateNowRequest(), timeout=5)
 
+    # An error left by an earlier check may still show: wait for this one.
     seen = wait_status(
-        updater, lambda s: "cannot be reached" in s.last_error, "the failed check"
+        updater,
+        lambda s: (
+            "cannot be reached" in s.last_error and s.last_check.seconds >= int(before)
+        ),
+        "the failed check",
     )
     assert "CloudLink cannot be reached" in seen.last_error
     assert seen.last_check.seconds >= int(before)

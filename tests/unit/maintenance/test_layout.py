@@ -42,3 +42,23 @@ def test_a_changed_setting_changes_the_fingerprint_and_the_label() -> None:
     assert before.fingerprint != after.fingerprint
     assert before.labels[layout.SPEC_LABEL] == same.labels[layout.SPEC_LABEL]
     assert before.labels[layout.LABEL] == "registration"
+
+
+def test_only_the_updater_gets_the_podman_socket() -> None:
+    before = {s.component: s for s in layout.containers("1", {}, "/")}
+    specs = {
+        s.component: s
+        for s in layout.containers("1", {}, "/", "/run/podman/podman.sock")
+    }
+
+    updater = specs["updater"]
+    assert updater.podman_socket == "/run/podman/podman.sock"
+    assert updater.environment["CLD_UPDATER_PODMAN_URL"] == (
+        "unix:///run/podman/podman.sock"
+    )
+    assert updater.fingerprint != before["updater"].fingerprint
+
+    for component in ("mosquitto", "registration", "ui"):
+        assert specs[component].podman_socket == ""
+        assert "CLD_UPDATER_PODMAN_URL" not in specs[component].environment
+        assert specs[component].fingerprint == before[component].fingerprint
