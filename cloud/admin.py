@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from cloud import pages, reports, visits
+from cloud import pages, reports, users, visits
 from cloud.emulator import emulator
 from cloud.seed import User
 from cloud.web import csrf_error_page, csrf_ok, error_page, request_extra
@@ -15,6 +15,10 @@ from cloud.web import csrf_error_page, csrf_ok, error_page, request_extra
 log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# A system may provision thousands of users; the page lists the first ones
+# and the count, the API serves the rest.
+SYNCED_SHOWN = 500
 
 _PAGE = pages.SignInPage(
     heading="CloudLink admin",
@@ -45,6 +49,8 @@ def systems() -> Response | str:
         account=em.account_of(user),
         rows=rows,
         latest=latest,
+        synced=users.user_store().systems_of(user.account_id),
+        synced_shown=SYNCED_SHOWN,
         public_url=lambda system_id, tunnel: visits.public_url(
             em.config.relay_url, system_id, tunnel["component"], tunnel["name"]
         ),

@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from cloud import admin, auth, releases, reports, signin, systems, visits, web
+from cloud import admin, auth, releases, reports, signin, systems, users, visits, web
 from cloud.config import CloudConfig
 from cloud.emulator import Emulator
 from cloud.expiring import Clock
@@ -51,6 +51,7 @@ def create_app(config: CloudConfig, clock: Clock = time.monotonic) -> Flask:
     app.register_blueprint(releases.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(visits.bp)
+    app.register_blueprint(users.bp)
 
     app.add_url_rule("/health", "health", _health)
     app.add_url_rule("/", "home", _home)

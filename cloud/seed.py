@@ -44,6 +44,7 @@ _ACCOUNT_NUMBER = re.compile(r"[0-9]{1,20}")
 _REGION = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _ACCOUNT_TYPE = re.compile(r"[A-Z][A-Z_]{0,31}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+_SERVICE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 
 class SeedError(ValueError):
@@ -69,6 +70,8 @@ class Account:
     partner_id: str
     partner_name: str
     region: str
+    # The services the account may give its users, such as ZOOM_CLIENT.
+    entitlements: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def parse_seed(document: Any, source: str) -> Seed:
             partner_id=partner_id,
             partner_name=partners[partner_id].name,
             region=reader.text(item, where, "region", _REGION),
+            entitlements=reader.entitlements(item, where),
         )
 
     users: dict[str, User] = {}
@@ -243,6 +247,18 @@ class _Reader:
             return str(uuid.UUID(value))
         except ValueError:
             self.fail(f"{where}.{key}", f"{value!r} is not a GUID")
+
+    def entitlements(self, item: dict[str, Any], where: str) -> frozenset[str]:
+        names = item.get("entitlements", [])
+
+        if not isinstance(names, list) or not all(
+            isinstance(name, str) and _SERVICE.fullmatch(name) for name in names
+        ):
+            self.fail(
+                f"{where}.entitlements", "must be a list of service names (ZOOM_CLIENT)"
+            )
+
+        return frozenset(names)
 
     def unique(self, value: Any, seen: Any, where: str, key: str) -> None:
         if value in seen:
