@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.ui.accounts import ADMIN
+from supervisor.login import API_CLIENT
 
 _LABEL = 14
 
@@ -21,6 +22,8 @@ class Banner:
     users_file: Path
     dashboard_password: str | None = None
     demo_logins: Sequence[tuple[str, str, str]] = ()
+    api_login_file: Path | None = None
+    api_client_password: str | None = None
     not_ready: Sequence[str] = field(default_factory=list)
 
     def render(self) -> str:
@@ -35,6 +38,20 @@ class Banner:
         if "dashboard" in self.urls:
             lines.append(_row("Dashboard", self.urls["dashboard"]))
             lines.append(_row("  sign in as", self._dashboard_login()))
+
+            if self.api_client_password is not None:
+                lines.append(
+                    _row(
+                        "PM API client",
+                        f"{API_CLIENT} / {self.api_client_password}  "
+                        f"(kept in {self.api_login_file})",
+                    )
+                )
+                lines.append(
+                    _row(
+                        "  described at", f"{self.urls['dashboard']}api/v1/openapi.json"
+                    )
+                )
 
         if "cloud" in self.urls:
             lines.append(_row("Cloud admin", self.urls["cloud_admin"]))

@@ -84,6 +84,18 @@ class Options:
         return self.state_dir / "ui" / "users.json"
 
     @property
+    def api_clients_file(self) -> Path:
+        """Provisioning Manager's API clients."""
+
+        return self.state_dir / "ui" / "api-clients.json"
+
+    @property
+    def api_login_file(self) -> Path:
+        """The generated API client's password, kept to print on later runs."""
+
+        return self.run_dir / "api-client-login.txt"
+
+    @property
     def status_file(self) -> Path:
         """The supervisor's view of its children, for tests and tools."""
 
@@ -367,6 +379,7 @@ def build(
             env["CLD_UI_BIND"] = netloc(options.host, options.ui_port)
             env["CLD_UI_SECURE_COOKIES"] = "false"
             env["CLD_UI_USERS_FILE"] = str(options.users_file)
+            env["CLD_UI_API_CLIENTS_FILE"] = str(options.api_clients_file)
             probe = HttpProbe(
                 f"http://{netloc(options.host, options.ui_port)}/cld/healthz"
             )

@@ -15,7 +15,7 @@ from cloud.seed import DEMO_LOGINS
 from supervisor import mosquitto, status
 from supervisor.banner import Banner
 from supervisor.children import RUNNING, Child
-from supervisor.login import dashboard_password
+from supervisor.login import api_client_password, dashboard_password
 from supervisor.plan import MQTT_HOST, ChildSpec, Options, urls
 from supervisor.releases import FAILED_STARTS, Releases
 
@@ -59,6 +59,7 @@ class Supervisor:
         self.stopping = threading.Event()
         self.state = status.STARTING
         self.password: str | None = None
+        self.api_password: str | None = None
 
     def run(self) -> int:
         """Runs until ``stopping`` is set; returns the exit status."""
@@ -99,6 +100,9 @@ class Supervisor:
         # Made before the dashboard starts, so its first request finds it.
         if "ui" in options.only:
             self.password = dashboard_password(options.users_file, options.login_file)
+            self.api_password = api_client_password(
+                options.api_clients_file, options.api_login_file
+            )
 
         self.status_file.write(self.state, self.children)
 
@@ -210,6 +214,8 @@ class Supervisor:
             login_file=options.login_file,
             users_file=options.users_file,
             dashboard_password=self.password,
+            api_login_file=options.api_login_file,
+            api_client_password=self.api_password,
             demo_logins=DEMO_LOGINS if "cloud" in options.only else (),
             not_ready=[c.name for c in self.children if c.state != RUNNING],
         )

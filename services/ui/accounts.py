@@ -6,6 +6,9 @@ Usage::
     python -m services.ui.accounts add NAME --generate
     python -m services.ui.accounts list
     python -m services.ui.accounts remove NAME
+
+With ``--api-clients`` before the command, the same commands manage
+Provisioning Manager's API clients, kept the same way in a file of their own.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from services.common.config import load_config
 from services.common.settings import ConfigError
 from services.common.state import StateStore
+from services.ui.api import clients_file
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,7 @@ def add(path: Path, name: str, password: str) -> Account:
     )
     accounts[name] = account
     _save(path, accounts)
-    log.info("Added dashboard account %s", name)
+    log.info("Added account %s to %s", name, path)
     return account
 
 
@@ -133,7 +137,7 @@ def remove(path: Path, name: str) -> None:
         raise AccountError(f"There is no account {name}")
 
     _save(path, accounts)
-    log.info("Removed dashboard account %s", name)
+    log.info("Removed account %s from %s", name, path)
 
 
 def authenticate(path: Path, name: str, password: str) -> Account | None:
@@ -199,6 +203,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m services.ui.accounts",
         description="Manages the dashboard's local accounts (CLD_UI_USERS_FILE).",
     )
+    parser.add_argument(
+        "--api-clients",
+        action="store_true",
+        help="manage Provisioning Manager's API clients (CLD_UI_API_CLIENTS_FILE) "
+        "instead",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     add_command = commands.add_parser(
@@ -224,10 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     try:
-        path = load_config().users_file()
+        config = load_config()
     except ConfigError as exc:
         sys.stderr.write(f"Cannot read the settings: {exc}\n")
         return 2
+
+    path = clients_file(config) if args.api_clients else config.users_file()
 
     try:
         if args.command == "list":

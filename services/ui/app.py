@@ -29,8 +29,17 @@ from services.ui import (
     proxy,
     sessions,
 )
+from services.ui.api import clients_file
+from services.ui.api import errors as api_errors
+from services.ui.api import views as api
+from services.ui.api.credentials import ApiClients
 from services.ui.backends import RegistrationClient
-from services.ui.clients import InventoryClient, TunnelClient, UpdaterClient
+from services.ui.clients import (
+    InventoryClient,
+    ProvisioningClient,
+    TunnelClient,
+    UpdaterClient,
+)
 from services.ui.live import LiveState
 from services.ui.metrics import RequestMetrics, instrument
 from services.ui.throttle import LoginThrottle
@@ -75,8 +84,10 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
+    provisioning = ProvisioningClient(config.runtime_dir)
     parts = context.Dashboard(
         registration=registration or RegistrationClient(config.runtime_dir),
+        provisioning=provisioning,
         inventory=InventoryClient(config.runtime_dir),
         updater=UpdaterClient(config.runtime_dir),
         tunnel=TunnelClient(config.runtime_dir),
@@ -100,13 +111,18 @@ def create_app(
     # CSRF check so a logged-out browser is sent to the login page.
     instrument(app, RequestMetrics(registry or CollectorRegistry()))
     auth.install(app)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     app.after_request(_security_headers)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(about.bp)
     app.register_blueprint(actions.bp)
+    api.install(
+        app,
+        api.Api(provisioning, ApiClients(clients_file(config)), LoginThrottle()),
+    )
+    csrf.exempt(api.bp)
     app.add_url_rule("/", "root", _root)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -162,6 +178,11 @@ def _csrf_error(exc: CSRFError) -> tuple[str, int]:
 
 
 def _http_error(exc: HTTPException) -> Response:
+    # Routing errors below the API's path have no blueprint to answer them;
+    # its clients read JSON, not an error page.
+    if api.serves(request.path):
+        return api_errors.from_http(exc)
+
     code = exc.code or 500
     response = make_response(
         render_template(

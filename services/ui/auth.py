@@ -40,6 +40,8 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "dashboard.healthz", "static", "root
 # Answered with 401 rather than sent to the login page: scripts ask them.
 API_ENDPOINTS = frozenset({"dashboard.live_panels"})
 
+API_BLUEPRINT = "api"
+
 WRONG_LOGIN = N_("Wrong username or password")
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -127,6 +129,11 @@ def _require_login() -> Response | None:
     # Without an endpoint, routing already failed (404, 405) and the error
     # is answered as is; it reveals nothing behind the login.
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+
+    # Provisioning Manager's API asks for its own clients' credentials; a
+    # dashboard session must not open it.
+    if request.blueprint == API_BLUEPRINT:
         return None
 
     user = current_user()

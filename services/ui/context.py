@@ -9,7 +9,12 @@ from typing import cast
 from flask import current_app
 
 from services.ui.backends import RegistrationClient
-from services.ui.clients import InventoryClient, TunnelClient, UpdaterClient
+from services.ui.clients import (
+    InventoryClient,
+    ProvisioningClient,
+    TunnelClient,
+    UpdaterClient,
+)
 from services.ui.host import Host
 from services.ui.live import LiveState
 from services.ui.throttle import LoginThrottle
@@ -22,6 +27,7 @@ class Dashboard:
     """The dashboard's parts: its backends, state, accounts and settings."""
 
     registration: RegistrationClient
+    provisioning: ProvisioningClient
     inventory: InventoryClient
     updater: UpdaterClient
     tunnel: TunnelClient

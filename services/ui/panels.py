@@ -20,6 +20,11 @@ from services.ui.backends import BackendError
 from services.ui.context import dashboard
 from services.ui.i18n import current_language, gettext
 from services.ui.live import GATEWAY, PLATFORM
+from services.ui.provisioning_panel import (
+    latest_sync_id,
+    on_mx_one,
+    provisioning_panel,
+)
 from services.ui.service_panels import (
     component_names,
     inventory_panel,
@@ -33,6 +38,7 @@ PANELS = (
     "warnings",
     "about",
     "registration",
+    "provisioning",
     "inventory",
     "update",
     "gateway",
@@ -127,6 +133,7 @@ def render_all(debug: bool) -> list[Slot]:
         "inventory": parts.inventory.submission_status,
         "update": parts.updater.status,
         "tunnels": parts.tunnel.tunnels,
+        "provisioning": parts.provisioning.sync_status,
     }
 
     if debug:
@@ -141,6 +148,20 @@ def render_all(debug: bool) -> list[Slot]:
         registration = link_panel(link)
 
     state = parts.live.snapshot()
+    sync_status = answers["provisioning"]
+    latest = None
+
+    # The rejected users are in the latest sync's results, which only the
+    # status names; the one extra call is made when there are some to show.
+    sync_id = latest_sync_id(sync_status) if debug else ""
+
+    if sync_id:
+        latest = _translated(
+            fanout.call_all(
+                {"sync": lambda: parts.provisioning.get_sync(sync_id, True)}
+            )["sync"]
+        )
+
     context = {
         "debug": debug,
         "build": build_info(),
@@ -152,6 +173,11 @@ def render_all(debug: bool) -> list[Slot]:
             answers["tunnels"],
             answers.get("access_log"),
             component_names(state.get(PLATFORM, {})),
+        ),
+        "provisioning": provisioning_panel(
+            sync_status,
+            on_mx_one(state.get(PLATFORM, {}), parts.host.name),
+            latest,
         ),
         "weekdays": weekday_names(),
         "warnings": warning_area.warnings(state, datetime.now(UTC), parts.clock_check),

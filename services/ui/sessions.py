@@ -10,7 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 
 from services.common.config import Config
 from services.ui import PREFIX
@@ -98,7 +99,19 @@ def configure(app: Flask, config: Config) -> None:
 
 
 class _PrefixedCookieSessions(SecureCookieSessionInterface):
-    """Scopes the cookie to the dashboard's path, wherever a proxy mounts it."""
+    """Scopes the cookie to the dashboard's path, wherever a proxy mounts it.
+
+    Provisioning Manager's API neither reads nor sets the cookie: its calls
+    get a null session, which refuses to be written.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The cookie's session; a null session below the API's path."""
+
+        if request.path.startswith(f"{PREFIX}/api/"):
+            return None
+
+        return super().open_session(app, request)
 
     def get_cookie_path(self, app: Flask) -> str:
         """``/cld`` below the prefix a trusted proxy forwarded, if any."""
