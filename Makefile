@@ -96,3 +96,33 @@ bench-ui: setup
 images: setup
 	@scripts/system-deps.sh
 	$(PY) deploy/images/build.py --with-cloud
+
+# A container release: the services' images (built fresh, or over the images
+# tagged FROM), saved, signed and published to a running emulator:
+# make release-images [VERSION=0.2.0] [FROM=0.1.0] [CLOUD=http://127.0.0.1:8800]
+.PHONY: release-images
+release-images: setup
+	$(PY) scripts/release.py $(if $(FROM),--images-from $(FROM),--images) \
+		$(if $(VERSION),--version $(VERSION)) $(if $(CLOUD),--cloud $(CLOUD))
+
+# MX-ONE user provisioning: a 5,000-user full sync and a 50-change sync
+# through the gRPC API, beside the same creates sent straight to the emulator.
+.PHONY: bench-provisioning
+bench-provisioning: setup
+	$(PY) -m bench.provisioning
+
+# The same provisioning syncs through the dashboard's HTTP API (as PM sends
+# them) beside gRPC, in the same runs.
+.PHONY: bench-provisioning-http
+bench-provisioning-http: setup
+	$(PY) -m bench.provisioning_http
+
+# A container update's timings on real podman (install, release, update now to
+# all healthy), as JSON lines; needs root.
+.PHONY: bench-update
+bench-update: setup
+	$(PY) -m bench.container_update
+
+# Every benchmark that runs without container images, one after another.
+.PHONY: bench
+bench: bench-inventory bench-tunnel bench-ui bench-provisioning

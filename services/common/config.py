@@ -104,6 +104,29 @@ class Config:
         "host platform, then the browser.",
     )
 
+    # ui service: Provisioning Manager's API (/cld/api/v1)
+    ui_api_clients_file: str = setting(
+        "CLD_UI_API_CLIENTS_FILE",
+        "",
+        "Provisioning Manager's API clients (argon2 hashes); empty is "
+        "STATE_DIR/ui/api-clients.json.",
+    )
+
+    # registration service: MX-ONE user provisioning
+    provisioning_user_limit: int = setting(
+        "CLD_PROVISIONING_USER_LIMIT",
+        "5000",
+        "Users one MX-ONE system may provision in CloudLink.",
+    )
+    provisioning_retry_max: Seconds = setting(
+        "CLD_PROVISIONING_RETRY_MAX",
+        "60",
+        "Longest wait, in seconds, before a waiting user sync tries again.",
+    )
+    provisioning_writers: int = setting(
+        "CLD_PROVISIONING_WRITERS", "4", "Cloud writes a user sync makes at once."
+    )
+
     # updater service
     updater_channel: str = setting(
         "CLD_UPDATER_CHANNEL", "stable", "Release channel the updater follows."
@@ -129,6 +152,14 @@ class Config:
         "Seconds a new version has to come up healthy before it is rolled back.",
     )
 
+    # updater service, container mode
+    updater_podman_url: str = setting(
+        "CLD_UPDATER_PODMAN_URL",
+        "",
+        "Podman API (unix:///PATH.sock) through which releases are applied by "
+        "recreating the daemon's containers; empty applies them in process mode.",
+    )
+
     # inventory service
     host_root: Path = setting(
         "CLD_HOST_ROOT",
@@ -144,7 +175,10 @@ class Config:
         "Folder of platform profiles; empty is the daemon's own platforms/.",
     )
     inventory_daily_at: str = setting(
-        "CLD_INVENTORY_DAILY_AT", "03:00", "UTC time (HH:MM) of the daily report."
+        "CLD_INVENTORY_DAILY_AT",
+        "",
+        "Time (HH:MM) of the daily report in the host's time zone; empty spreads "
+        "systems over the day by their system id.",
     )
     inventory_debounce: Seconds = setting(
         "CLD_INVENTORY_DEBOUNCE",
