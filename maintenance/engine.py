@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,8 @@ from podman import PodmanClient
 from podman.errors import APIError, NotFound, PodmanError
 from requests import RequestException
 
-from maintenance import layout
+from maintenance import forward, layout
+from maintenance.forward import ForwardError
 from maintenance.layout import ContainerSpec
 from maintenance.servers import Server
 
@@ -45,20 +47,36 @@ class ContainerState:
 class Engine:
     """The daemon's containers, volumes and images on one server."""
 
-    def __init__(self, server: Server, identity: str = "") -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
+        self._forward = contextlib.ExitStack()
+        url = server.url
+
+        # The tool's own forward rather than podman's ssh transport: that one
+        # accepts any host key and waits minutes for a server that is down.
+        if server.remote:
+            try:
+                local = self._forward.enter_context(
+                    forward.forward(server, server.socket_path)
+                )
+            except ForwardError as exc:
+                raise EngineError(str(exc)) from None
+
+            url = f"unix://{local}"
 
         try:
-            self.client = PodmanClient(
-                base_url=server.url, identity=identity or None, timeout=API_TIMEOUT
-            )
+            self.client = PodmanClient(base_url=url, timeout=API_TIMEOUT)
         except (PodmanError, ValueError) as exc:
+            self._forward.close()
             raise EngineError(f"cannot use {server.url}: {exc}") from None
 
     def close(self) -> None:
-        """Lets go of the API connection (and its ssh tunnel)."""
+        """Lets go of the API connection (and its ssh forward)."""
 
-        self.client.close()
+        try:
+            self.client.close()
+        finally:
+            self._forward.close()
 
     def version(self) -> str:
         """The engine's version; EngineError when it cannot be reached."""

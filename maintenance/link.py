@@ -8,25 +8,21 @@ on a remote one, through an ssh forward of that socket.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import grpc
 from cld.v1 import registration_pb2 as pb
 from cld.v1 import registration_pb2_grpc as pb_grpc
 
+from maintenance import forward
 from maintenance.engine import Engine
-from maintenance.servers import Server
+from maintenance.forward import ForwardError
 
 SOCKET = "registration.sock"
 CALL_TIMEOUT = 30.0
-FORWARD_TIMEOUT = 15.0
 MAX_SOCKET_PATH = 100
 
 
@@ -144,8 +140,11 @@ def _socket(engine: Engine) -> Iterator[Path]:
 
         return
 
-    with _forward(engine.server, remote) as local:
-        yield local
+    try:
+        with forward.forward(engine.server, str(remote)) as local:
+            yield local
+    except ForwardError as exc:
+        raise LinkError(str(exc)) from None
 
 
 @contextlib.contextmanager
@@ -164,43 +163,3 @@ def _short(path: Path) -> Iterator[Path]:
         link = Path(scratch) / SOCKET
         link.symlink_to(path)
         yield link
-
-
-@contextlib.contextmanager
-def _forward(server: Server, remote: Path) -> Iterator[Path]:
-    """A local socket forwarded over ssh to ``remote`` on ``server``."""
-
-    ssh = shutil.which("ssh")
-
-    if ssh is None:
-        raise LinkError("ssh is not installed; it is needed to reach a remote server")
-
-    url = urlsplit(server.url)
-    destination = f"{url.username}@{url.hostname}" if url.username else url.hostname
-    assert destination is not None
-
-    with tempfile.TemporaryDirectory(prefix="cld-link.") as scratch:
-        local = Path(scratch) / SOCKET
-        argv = [ssh, "-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes"]
-
-        if url.port:
-            argv += ["-p", str(url.port)]
-
-        argv += ["-L", f"{local}:{remote}", destination]
-        forward = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
-
-        try:
-            deadline = time.monotonic() + FORWARD_TIMEOUT
-
-            while not local.exists():
-                if forward.poll() is not None or time.monotonic() > deadline:
-                    raise LinkError(
-                        f"could not forward the socket over ssh to {url.hostname}"
-                    )
-
-                time.sleep(0.1)
-
-            yield local
-        finally:
-            forward.terminate()
-            forward.wait(5)

@@ -14,6 +14,16 @@ The file is TOML::
     host_root = "/"                        # the host folder the daemon inspects
     [server.env]                           # this server's own settings
     CLD_UI_BIND = "127.0.0.1:8080"
+
+    [[server]]
+    name = "server-2"
+    url = "ssh://root@10.0.0.2:22/run/podman/podman.sock"
+    identity = "/root/.ssh/cld_ed25519"    # ssh key; default: ssh's own choice
+    known_hosts = "/etc/cld/known_hosts"   # holds the server's host key;
+                                           # default: ssh's own known_hosts
+
+An ssh server's host key must already be known: the tool never accepts an
+unknown one.
 """
 
 from __future__ import annotations
@@ -48,6 +58,8 @@ class Server:
     url: str
     host_root: str = "/"
     env: Mapping[str, str] = field(default_factory=dict)
+    identity: str = ""
+    known_hosts: str = ""
 
     @property
     def remote(self) -> bool:
@@ -178,7 +190,33 @@ def _server(entry: object, index: int) -> Server:
         raise ServersError(f"{where} host_root {host_root!r} must be an absolute path")
 
     env = _settings(table.get("env", {}), f"{where} env")
-    return Server(name=name, url=url, host_root=host_root, env=env)
+    identity = _ssh_file(table, "identity", parts.scheme, where)
+    known_hosts = _ssh_file(table, "known_hosts", parts.scheme, where)
+    return Server(
+        name=name,
+        url=url,
+        host_root=host_root,
+        env=env,
+        identity=identity,
+        known_hosts=known_hosts,
+    )
+
+
+def _ssh_file(table: Mapping[str, Any], key: str, scheme: str, where: str) -> str:
+    """The absolute path under ``key``, given only for a server reached by ssh."""
+
+    if key not in table:
+        return ""
+
+    path = _text(table[key], f"{where} {key}")
+
+    if scheme != "ssh":
+        raise ServersError(f"{where} {key} is for ssh:// servers only")
+
+    if not path.startswith("/"):
+        raise ServersError(f"{where} {key} {path!r} must be an absolute path")
+
+    return path
 
 
 def _settings(value: object, where: str) -> dict[str, str]:

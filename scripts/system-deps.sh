@@ -11,6 +11,8 @@ command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 for tool in podman runc debootstrap catatonit; do
   command -v "$tool" >/dev/null 2>&1 || packages+=("$tool")
 done
+# The maintenance tool's ssh:// servers are tested against a private sshd.
+[ -x /usr/sbin/sshd ] || packages+=(openssh-server)
 # The dashboard's browser tests drive Debian's chromium through Playwright.
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 

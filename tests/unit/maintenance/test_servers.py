@@ -23,6 +23,8 @@ url = "unix:///run/podman/podman.sock"
 name = "mx2"
 url = "ssh://root@mx2.example:2222/run/podman/podman.sock"
 host_root = "/srv/mx2"
+identity = "/etc/cld/mx2_ed25519"
+known_hosts = "/etc/cld/known_hosts"
 [server.env]
 CLD_UI_BIND = "127.0.0.1:8081"
 """
@@ -41,6 +43,9 @@ def test_a_complete_file_is_read(tmp_path: Path) -> None:
     assert [s.name for s in deployment.servers] == ["mx1", "mx2"]
     assert deployment.server("mx2").remote
     assert not deployment.server("mx1").remote
+    assert deployment.server("mx2").identity == "/etc/cld/mx2_ed25519"
+    assert deployment.server("mx2").known_hosts == "/etc/cld/known_hosts"
+    assert deployment.server("mx1").identity == ""
     assert deployment.settings(deployment.server("mx2")) == {
         "CLD_CLOUD_URL": "https://api.mitel.io",
         "CLD_UI_WORKERS": "2",
@@ -89,6 +94,21 @@ def test_selection_keeps_the_file_order_and_names_an_unknown_server(
             "'PATH' is not a CLD_ setting",
         ),
         ('[[server]]\nname = "a"\nurl = "unix:///a.sock"\n', "version is missing"),
+        (
+            '[daemon]\nversion = "1"\n[[server]]\nname = "a"\n'
+            'url = "unix:///a.sock"\nidentity = "/k"\n',
+            "server 'a' identity is for ssh:// servers only",
+        ),
+        (
+            '[daemon]\nversion = "1"\n[[server]]\nname = "a"\n'
+            'url = "ssh://h/a.sock"\nknown_hosts = "known"\n',
+            "server 'a' known_hosts 'known' must be an absolute path",
+        ),
+        (
+            '[daemon]\nversion = "1"\n[[server]]\nname = "a"\n'
+            'url = "ssh://h/a.sock"\nidentity = 3\n',
+            "server 'a' identity is missing or not a string",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_with_a_message_naming_the_problem(
