@@ -114,8 +114,14 @@ def link(
 def access_token(cloud: Cloud, username: str, password: str) -> str:
     """A user's access token from the emulator's token endpoint, by password."""
 
+    return token_at(cloud.url, username, password)
+
+
+def token_at(cloud_url: str, username: str, password: str) -> str:
+    """A user's access token from the token endpoint at ``cloud_url``."""
+
     reply = requests.post(
-        f"{cloud.url}/2017-09-01/token",
+        f"{cloud_url}/2017-09-01/token",
         data={
             "grant_type": "password",
             "username": username,

@@ -21,7 +21,7 @@ from cld.v1 import tunnel_pb2_grpc as tunnel_grpc
 
 from tests.e2e.containers.podman import Store
 from tests.support.processes import Relay, free_port, wait_for
-from tests.support.stacks import PLATFORM, TUNNEL
+from tests.support.stacks import PLATFORM, TUNNEL, token_at
 
 # What the Test PBX's web interface answers, as the tunnel must carry it.
 GREETING = b"Test PBX administration"
@@ -117,23 +117,6 @@ def link(store: Store, username: str, password: str) -> pb.Link:
         return reply
 
 
-def visitor_token(cloud_url: str, username: str, password: str) -> str:
-    """An administrator's access token, as the cloud's portal holds one."""
-
-    reply = requests.post(
-        f"{cloud_url}/2017-09-01/token",
-        data={
-            "grant_type": "password",
-            "username": username,
-            "password": password,
-            "client_id": "smoke",
-        },
-        timeout=10,
-    )
-    reply.raise_for_status()
-    return str(reply.json()["access_token"])
-
-
 def tunnel_carries_a_request(store: Store, relay: Relay, cloud_url: str) -> None:
     """Starts the PBX's tunnel and fetches its interface through the relay."""
 
@@ -157,7 +140,7 @@ def tunnel_carries_a_request(store: Store, relay: Relay, cloud_url: str) -> None
 
     url = f"{relay.public_url}/"
     host = urlsplit(tunnel.public_url).netloc
-    token = visitor_token(cloud_url, "admin@acme.example", "acme-admin-1")
+    token = token_at(cloud_url, "admin@acme.example", "acme-admin-1")
 
     refused = requests.get(url, headers={"Host": host}, timeout=10)
     assert refused.status_code in {401, 403}
