@@ -50,6 +50,7 @@ GIB = 1024**3
 SMALL = 1024
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 LATENCY_REQUESTS = int(os.environ.get("BENCH_LATENCY_REQUESTS", "2000"))
+LATENCY_ROUNDS = 20
 VISITORS = 100
 REQUESTS_PER_VISITOR = int(os.environ.get("BENCH_REQUESTS_PER_VISITOR", "50"))
 FRP_TOKEN = "bench-frp-token"  # noqa: S105 (a throwaway token on loopback)
@@ -171,24 +172,67 @@ def download(path: Route, size: int) -> float:
     return size / elapsed / 1e6
 
 
-def latencies(path: Route, count: int) -> list[float]:
-    """Microseconds of ``count`` sequential 1 KiB GETs on one connection."""
+class Visitor:
+    """One keep-alive connection that times sequential 1 KiB GETs."""
 
-    times: list[float] = []
-    request = path.request("/small")
-    buffer = bytearray()
+    def __init__(self, path: Route) -> None:
+        self.path = path
+        self.request = path.request("/small")
+        self.buffer = bytearray()
+        self.sock = socket.create_connection(("127.0.0.1", path.port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    with socket.create_connection(("127.0.0.1", path.port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def gets(self, count: int) -> list[float]:
+        """Microseconds of each of ``count`` GETs, one after the other."""
+
+        times: list[float] = []
 
         for _ in range(count):
             started = time.perf_counter_ns()
-            sock.sendall(request)
+            self.sock.sendall(self.request)
 
-            if _read_response(sock, buffer, sink=False) != 200:
-                raise RuntimeError(f"{path.name}: small GET failed")
+            if _read_response(self.sock, self.buffer, sink=False) != 200:
+                raise RuntimeError(f"{self.path.name}: small GET failed")
 
             times.append((time.perf_counter_ns() - started) / 1000)
+
+        return times
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def latencies(path: Route, count: int) -> list[float]:
+    """Microseconds of ``count`` sequential 1 KiB GETs on one connection."""
+
+    visitor = Visitor(path)
+
+    try:
+        return visitor.gets(count)
+    finally:
+        visitor.close()
+
+
+def interleaved_latencies(paths: list[Route], count: int) -> dict[str, list[float]]:
+    """``count`` sequential GETs per path, taken in turns on warm connections.
+
+    Taking turns in small rounds spreads the machine's changing load over
+    every path alike, where one path after the other would not.
+    """
+
+    visitors = [Visitor(path) for path in paths]
+    times: dict[str, list[float]] = {path.name: [] for path in paths}
+
+    try:
+        for visitor in visitors:
+            visitor.gets(200)
+
+        for _ in range(LATENCY_ROUNDS):
+            for visitor in visitors:
+                times[visitor.path.name] += visitor.gets(count // LATENCY_ROUNDS)
+    finally:
+        for visitor in visitors:
+            visitor.close()
 
     return times
 
@@ -399,11 +443,11 @@ def start_ours(
     stub = pb_grpc.TunnelGatewayStub(rpc.channel(tunnel.runtime_dir, "tunnel"))
     stub.StartTunnel(pb.TunnelRef(component="web", name="origin"), timeout=5)
 
-    def started() -> bool:
+    def tunnel_started() -> bool:
         listing = stub.ListTunnels(pb.ListTunnelsRequest(), timeout=5)
         return listing.tunnels[0].state == pb.TUNNEL_STATE_STARTED
 
-    wait_for(started, 30, "the tunnel to start")
+    wait_for(tunnel_started, 30, "the tunnel to start")
     url = stub.ListTunnels(pb.ListTunnelsRequest(), timeout=5).tunnels[0].public_url
     token = requests.post(
         f"{cloud.url}/2017-09-01/token",
@@ -513,9 +557,10 @@ def main() -> int:
                     **summary(values[1:]),
                 )
 
+            interleaved = interleaved_latencies(paths, LATENCY_REQUESTS)
+
             for path in paths:
-                latencies(path, 200)
-                times = sorted(latencies(path, LATENCY_REQUESTS))
+                times = sorted(interleaved[path.name])
                 emit(
                     measure="get_1kib_sequential_us",
                     path=path.name,

@@ -20,7 +20,7 @@ from cloud.relay.metrics import RelayMetrics
 from cloud.relay.registry import Host, Registry
 from services.tunnel.messages import Open, Visitor
 from services.tunnel.mux import Stream, StreamResetError
-from services.tunnel.wire import MAX_DATA
+from services.tunnel.wire import MAX_DATA, Payload
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,23 @@ class Ingress:
         # What the visitor has not taken yet stays within the stream's window
         # (credit goes back only after the drain), so a few frames may wait
         # here rather than one, and fewer wake-ups are needed.
-        writer.transport.set_write_buffer_limits(high=VISITOR_WRITE_HIGH)
+        transport = writer.transport
+        transport.set_write_buffer_limits(high=VISITOR_WRITE_HIGH)
+
+        def take(data: Payload) -> bool:
+            # The first answer goes through the loop below, which times it.
+            if (
+                not received
+                or transport.is_closing()
+                or transport.get_write_buffer_size() > VISITOR_WRITE_HIGH
+            ):
+                return False
+
+            transport.write(data)
+            self._to_visitor.inc(len(data))
+            return True
+
+        stream.deliver_to(take)
 
         try:
             while data := await stream.read():

@@ -8,7 +8,6 @@ missing or unreadable, because a host lacking a file is a fact, not an error.
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 # Version files and configuration snippets are small; a larger file is not
@@ -101,6 +100,10 @@ def _rpm_version(host_root: Path, name: str) -> str | None:
 
 
 def _rpm_sqlite_version(database: Path, name: str) -> str | None:
+    # Imported here: only RPM hosts need it, and it costs every service
+    # that reads profiles a megabyte of memory.
+    import sqlite3
+
     try:
         connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     except sqlite3.Error:

@@ -75,6 +75,12 @@ class LinkBase(asyncio.BufferedProtocol):
         self._write_paused = False
         self._resume_writers(None)
 
+    @property
+    def writable(self) -> bool:
+        """True when a write goes out now: open and below the high-water mark."""
+
+        return not self._write_paused and not self.is_closing()
+
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Queues ``data`` on the transport."""
 
@@ -152,6 +158,10 @@ class FrameLink(LinkBase):
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
         self._read_paused = False
+
+        # Takes a frame as it is parsed and answers True once handled; False
+        # queues it for ``read_frame``. It only sees a frame with none queued.
+        self.on_frame: Callable[[Frame], bool] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Called by asyncio (or by hand after start_tls) once connected."""
@@ -271,7 +281,12 @@ class FrameLink(LinkBase):
         header = self._header
         assert header is not None
         self._header = None
-        self._frames.append(wire.check_payload(header, payload))
+        frame = wire.check_payload(header, payload)
+
+        if not self._frames and self.on_frame is not None and self.on_frame(frame):
+            return
+
+        self._frames.append(frame)
 
     def _compact(self) -> None:
         size = self._end - self._start

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Callable
 
 from services.tunnel import wire
 from services.tunnel.link import LinkBase
@@ -20,7 +21,7 @@ READ_SIZE = wire.MAX_DATA
 # A connection starts with a small buffer and doubles it while reads fill
 # it, so many small exchanges cost little memory and a download gets
 # full-size reads.
-FIRST_READ = 16 * 1024
+FIRST_READ = 4 * 1024
 
 # Reads shorter than this are copied out and the buffer kept for the next.
 COPY_BELOW = 64 * 1024
@@ -41,6 +42,10 @@ class LocalLink(LinkBase):
         self._error: Exception | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._read_paused = False
+
+        # Takes a read straight away and answers True once it is sent on;
+        # False queues it for ``read`` instead.
+        self.forward: Callable[[bytes | memoryview], bool] | None = None
 
     @property
     def queued(self) -> int:
@@ -69,6 +74,9 @@ class LocalLink(LinkBase):
 
             if grown != size:
                 self._buffer = bytearray(grown)
+
+        if not self._chunks and self.forward is not None and self.forward(chunk):
+            return
 
         self._chunks.append(chunk)
         self._queued += nbytes

@@ -28,6 +28,11 @@ _CREDIT_BATCH = wire.INITIAL_WINDOW // 4
 MAX_STREAMS = 1024
 
 
+# Takes a payload straight from the connection and answers True once it is
+# written on; False leaves it queued for the stream's reader.
+Sink = Callable[[Payload], bool]
+
+
 class StreamResetError(Exception):
     """The stream was aborted, by either side or with its connection."""
 
@@ -44,6 +49,7 @@ class Stream:
         self._unacked = 0
         self._inbound: deque[Payload] = deque()
         self._readable = asyncio.Event()
+        self._sink: Sink | None = None
         self.remote_closed = False
         self.local_closed = False
         self.reset_reason: str | None = None
@@ -80,6 +86,26 @@ class Stream:
             await self._connection.send_data(self.id, view[:size])
             view = view[size:]
 
+    def try_write(self, data: bytes | memoryview) -> bool:
+        """Sends ``data`` at once if credit and the connection allow; else False.
+
+        Nothing is sent on False, so the caller falls back to ``write``.
+        """
+
+        if (
+            self.reset_reason is not None
+            or self.local_closed
+            or len(data) > self._send_credit
+            or len(data) > wire.MAX_DATA
+            or not self._connection.writable
+        ):
+            return False
+
+        self._send_credit -= len(data)
+        self.sent += len(data)
+        self._connection.write_data(self.id, data)
+        return True
+
     async def read(self) -> Payload:
         """The next data received; b"" once the peer finished sending."""
 
@@ -94,6 +120,17 @@ class Stream:
             await self._readable.wait()
 
         return self._inbound.popleft()
+
+    def deliver_to(self, sink: Sink) -> None:
+        """Hands data to ``sink`` as it arrives, while nothing waits before it.
+
+        A small exchange then goes on within the connection's read, without
+        waking the reader; whatever ``sink`` declines (its writer is busy) is
+        queued for ``read`` as before, so the order never changes. Credit for
+        what ``sink`` took goes back at once.
+        """
+
+        self._sink = sink
 
     def consumed(self, size: int) -> None:
         """Grants the peer ``size`` more bytes, once they have been passed on."""
@@ -131,6 +168,9 @@ class Stream:
         self._mark_reset(reason)
         self._connection.send_nowait(wire.text_frame(Kind.RESET, reason, self.id))
 
+    def _accepts(self, size: int) -> bool:
+        return not self.remote_closed and size <= self._recv_credit
+
     def _on_data(self, payload: Payload) -> None:
         if self.remote_closed:
             raise ProtocolError(f"DATA after FIN on stream {self.id}")
@@ -143,6 +183,11 @@ class Stream:
 
         self._recv_credit -= len(payload)
         self.received += len(payload)
+
+        if self._sink is not None and not self._inbound and self._sink(payload):
+            self.consumed(len(payload))
+            return
+
         self._inbound.append(payload)
         self._readable.set()
 
@@ -194,6 +239,7 @@ class Connection:
         self.last_received = time.monotonic()
         self.closed = asyncio.Event()
         self.close_reason = ""
+        self._awaiting_control = False
 
     async def read_frame(self) -> Frame:
         """The next frame, checked; raises ProtocolError or EOF errors."""
@@ -214,15 +260,26 @@ class Connection:
         if not self._link.is_closing():
             self._link.write(wire.encode(frame))
 
+    @property
+    def writable(self) -> bool:
+        """True when a frame goes out now, without waiting for a drain."""
+
+        return self._link.writable
+
     async def send_data(self, stream_id: int, chunk: memoryview) -> None:
         """Sends one DATA frame without copying its payload twice."""
 
         if self._link.is_closing():
             raise StreamResetError(self.close_reason or "connection closed")
 
+        self.write_data(stream_id, chunk)
+        await self._drain()
+
+    def write_data(self, stream_id: int, chunk: bytes | memoryview) -> None:
+        """Queues one DATA frame on the link, header and payload together."""
+
         header = wire.encode_header(Kind.DATA, stream_id, len(chunk))
         self._link.writelines((header, chunk))
-        await self._drain()
 
     def open_stream(self, frame_of: Callable[[int], Frame]) -> Stream:
         """Opens a stream with the OPEN frame ``frame_of(stream_id)``."""
@@ -253,6 +310,8 @@ class Connection:
     async def serve(self) -> str:
         """Reads and dispatches frames until the connection ends; returns why."""
 
+        self._link.on_frame = self._take
+
         try:
             while True:
                 await self._dispatch(await self.read_frame())
@@ -277,6 +336,7 @@ class Connection:
 
         self.close_reason = reason
         self.closed.set()
+        self._link.on_frame = None
 
         for stream in list(self.streams.values()):
             stream._mark_reset(reason)
@@ -302,7 +362,12 @@ class Connection:
 
         if frame.stream_id == 0:
             if self.on_control is not None:
-                await self.on_control(frame)
+                self._awaiting_control = True
+
+                try:
+                    await self.on_control(frame)
+                finally:
+                    self._awaiting_control = False
             return
 
         if kind is Kind.OPEN:
@@ -327,6 +392,23 @@ class Connection:
             self.forget_if_done(stream)
         elif kind is Kind.RESET:
             stream._mark_reset(f"reset by the peer: {frame.text()}")
+
+    def _take(self, frame: Frame) -> bool:
+        # DATA within an open stream's window needs no await, so it is handed
+        # on as soon as it is parsed, saving the reader a turn of the loop.
+        # Anything else, or anything behind a control frame being handled,
+        # keeps its place in the queue.
+        if frame.kind is not Kind.DATA or self._awaiting_control:
+            return False
+
+        stream = self.streams.get(frame.stream_id)
+
+        if stream is None or not stream._accepts(len(frame.payload)):
+            return False
+
+        self.last_received = time.monotonic()
+        stream._on_data(frame.payload)
+        return True
 
     def _accept(self, frame: Frame) -> None:
         if self.opener or self.on_open is None:

@@ -18,7 +18,7 @@ from services.tunnel.local import LocalLink
 from services.tunnel.messages import Open, parse_open
 from services.tunnel.metrics import TunnelMetrics
 from services.tunnel.mux import Stream, StreamResetError
-from services.tunnel.wire import Frame, ProtocolError
+from services.tunnel.wire import Frame, Payload, ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,32 @@ class StreamServer:
         inbound = self.metrics.bytes_in.labels(*tunnel.key)
         outbound = self.metrics.bytes_out.labels(*tunnel.key)
 
+        def take(data: Payload) -> bool:
+            if not local.writable:
+                return False
+
+            local.write(data)
+            entry.bytes_in += len(data)
+            inbound.inc(len(data))
+            return True
+
+        stream.deliver_to(take)
+
+        # The first answer is read below for its status; later reads go out
+        # as they arrive, unless one is still on its way there.
+        answered = False
+        sending = False
+
+        def send(data: bytes | memoryview) -> bool:
+            if not answered or sending or not stream.try_write(data):
+                return False
+
+            entry.bytes_out += len(data)
+            outbound.inc(len(data))
+            return True
+
+        local.forward = send
+
         async def to_local() -> None:
             while data := await stream.read():
                 local.write(data)
@@ -176,17 +202,23 @@ class StreamServer:
                     local.write_eof()
 
         async def to_relay() -> None:
-            first = True
+            nonlocal answered, sending
 
             while data := await local.read():
-                if first:
+                if not answered:
                     status = status_of(data)
                     entry.status = status or "not http"
                     code = f"{status[0]}xx" if status else "other"
                     self.metrics.requests.labels(*tunnel.key, code).inc()
-                    first = False
+                    answered = True
 
-                await stream.write(data)
+                sending = True
+
+                try:
+                    await stream.write(data)
+                finally:
+                    sending = False
+
                 entry.bytes_out += len(data)
                 outbound.inc(len(data))
 
