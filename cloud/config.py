@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from services.common.settings import (
     Address,
     ConfigError,
+    Count,
     LogLevel,
     Seconds,
     load,
@@ -45,7 +46,7 @@ class CloudConfig:
         "CLD_CLOUD_TOKEN_TTL", "3600", "Lifetime of an access token, in seconds."
     )
     log_level: LogLevel = setting("CLD_CLOUD_LOG_LEVEL", "INFO", "Lowest level logged.")
-    user_limit: int = setting(
+    user_limit: Count = setting(
         "CLD_CLOUD_USER_LIMIT",
         "5000",
         "Users one system may provision in an account (the Users API).",
@@ -71,12 +72,6 @@ class CloudConfig:
             raise ConfigError(
                 f"CLD_CLOUD_PUBLIC_URL={self.public_url!r} is not valid: "
                 "expected no query or fragment"
-            )
-
-        if self.user_limit < 1:
-            raise ConfigError(
-                f"CLD_CLOUD_USER_LIMIT={self.user_limit!r} is not valid: "
-                "expected a whole number of at least 1"
             )
 
         relay = urlsplit(self.relay_url.replace("{label}", "label"))

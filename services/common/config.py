@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.settings import Address, LogLevel, Port, Seconds, load, setting
+from services.common.settings import (
+    Address,
+    Count,
+    LogLevel,
+    Port,
+    Seconds,
+    load,
+    setting,
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class Config:
     ui_bind: Address = setting(
         "CLD_UI_BIND", "127.0.0.1:8080", "Address the dashboard listens on."
     )
-    ui_workers: int = setting(
+    ui_workers: Count = setting(
         "CLD_UI_WORKERS",
         "1",
         "Dashboard worker processes; each adds ~40 MB, one serves a few admins.",
@@ -113,7 +121,7 @@ class Config:
     )
 
     # registration service: MX-ONE user provisioning
-    provisioning_user_limit: int = setting(
+    provisioning_user_limit: Count = setting(
         "CLD_PROVISIONING_USER_LIMIT",
         "5000",
         "Users one MX-ONE system may provision in CloudLink.",
@@ -123,7 +131,7 @@ class Config:
         "60",
         "Longest wait, in seconds, before a waiting user sync tries again.",
     )
-    provisioning_writers: int = setting(
+    provisioning_writers: Count = setting(
         "CLD_PROVISIONING_WRITERS", "4", "Cloud writes a user sync makes at once."
     )
 

@@ -58,6 +58,15 @@ def _parse_positive_float(raw: str) -> float:
     return value
 
 
+def _parse_count(raw: str) -> int:
+    value = int(raw)
+
+    if value < 1:
+        raise ValueError("expected a whole number of at least 1")
+
+    return value
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
 
@@ -93,6 +102,10 @@ class Seconds(float):
     """A positive number of seconds."""
 
 
+class Count(int):
+    """A whole number of at least 1: workers, writers, a limit."""
+
+
 _PARSERS: dict[Any, Callable[[str], Any]] = {
     str: str,
     int: int,
@@ -100,6 +113,7 @@ _PARSERS: dict[Any, Callable[[str], Any]] = {
     Path: lambda raw: Path(raw).expanduser(),
     Port: _parse_port,
     Seconds: _parse_positive_float,
+    Count: _parse_count,
     LogLevel: _parse_log_level,
     Address: _parse_address,
 }

@@ -10,7 +10,6 @@ from cld.v1 import provisioning_pb2_grpc, registration_pb2_grpc
 from prometheus_client import Gauge
 
 from services.common import service
-from services.common.settings import ConfigError
 from services.common.state import StateStore
 from services.registration.cloud_api import CloudApi
 from services.registration.link import LinkManager
@@ -41,13 +40,6 @@ def provisioning(context: service.ServiceContext, manager: LinkManager) -> Provi
     """Builds the user provisioning engine and starts its sync worker."""
 
     config = context.config
-
-    for variable, value in (
-        ("CLD_PROVISIONING_USER_LIMIT", config.provisioning_user_limit),
-        ("CLD_PROVISIONING_WRITERS", config.provisioning_writers),
-    ):
-        if value < 1:
-            raise ConfigError(f"{variable}={value} is not valid: expected at least 1")
 
     def tokens() -> tuple[str, str]:
         token, _, account = manager.access_token()

@@ -21,11 +21,6 @@ METRICS_FOLDER = "ui-metrics"
 def check(config: Config) -> None:
     """Raises ConfigError for a ui setting that cannot be used."""
 
-    if config.ui_workers < 1:
-        raise ConfigError(
-            f"CLD_UI_WORKERS={config.ui_workers!r} is not valid: expected at least 1"
-        )
-
     proxy.trusted_networks(config.ui_trusted_proxies)
     auth.check_header(config.ui_auth_header, config.ui_trusted_proxies)
     i18n.check_setting(config.ui_language)
