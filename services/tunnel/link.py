@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
+import typing
 from collections.abc import Callable, Iterable
 
 from services.tunnel import wire
@@ -51,7 +52,7 @@ class LinkBase(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Called by asyncio (or by hand after start_tls) once connected."""
 
-        assert isinstance(transport, asyncio.Transport)
+        transport = typing.cast(asyncio.Transport, transport)
         self.transport = transport
         self._closed = asyncio.get_running_loop().create_future()
         transport.set_write_buffer_limits(high=WRITE_HIGH)
@@ -206,7 +207,10 @@ class FrameLink(LinkBase):
             self._fail(exc)
             return
 
-        self._wake()
+        # Frames the handler took need no reader; waking it for nothing
+        # would cost a turn of the loop per read.
+        if self._frames:
+            self._wake()
 
         if len(self._frames) > QUEUE_HIGH and not self._read_paused:
             self._read_paused = True
