@@ -88,13 +88,23 @@ class Authority:
         except TokenError as exc:
             raise AuthError(f"the access token is {exc}") from None
 
-    async def visitor(self, token: str) -> Identity:
-        """The identity of a visitor's token, remembered until it expires."""
+    def known_visitor(self, token: str) -> Identity | None:
+        """The remembered identity of a token that has not expired, if any."""
 
         known = self._visitors.get(token)
 
-        if known is not None and known.expires > time.time():
-            self._visitors.move_to_end(token)
+        if known is None or known.expires <= time.time():
+            return None
+
+        self._visitors.move_to_end(token)
+        return known
+
+    async def visitor(self, token: str) -> Identity:
+        """The identity of a visitor's token, remembered until it expires."""
+
+        known = self.known_visitor(token)
+
+        if known is not None:
             return known
 
         who = await self.verify(token)

@@ -9,7 +9,8 @@ large upload never sits in memory here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import SupportsIndex
 
 from cloud.relay import http1
 from services.tunnel import wire
@@ -20,6 +21,35 @@ READ_SIZE = wire.MAX_DATA
 HEAD_TIMEOUT = 30.0
 
 Send = Callable[[bytes], Awaitable[None]]
+
+# Takes what a visitor sent as it arrives; True once it has been passed on.
+Taker = Callable[[bytes], bool]
+
+
+class VisitorReader(asyncio.StreamReader):
+    """A visitor connection's reader that may pass a request on as it arrives.
+
+    Between requests on a kept-alive connection, the ingress sets ``taker``:
+    a request that came whole, with nothing before it, can then go down the
+    tunnel within the read itself instead of after waking the connection's
+    task, which is one turn of the loop fewer per request at this hop. What
+    the taker declines is buffered and read as usual, so nothing is skipped.
+    """
+
+    taker: Taker | None = None
+
+    def feed_data(self, data: Iterable[SupportsIndex]) -> None:
+        taker = self.taker
+
+        if (
+            taker is not None
+            and isinstance(data, bytes)
+            and not self._buffer  # type: ignore[attr-defined]
+            and taker(data)
+        ):
+            return
+
+        super().feed_data(data)
 
 
 async def read_head(

@@ -176,6 +176,17 @@ def chunk_size(line: bytes) -> int:
     return int(match.group(1), 16)
 
 
+def host_of(head: RequestHead) -> str | None:
+    """The request's one Host field; two would leave the target ambiguous."""
+
+    hosts = head.get_all("Host")
+
+    if len(hosts) > 1:
+        raise HttpError(400, "The request has more than one Host field.")
+
+    return hosts[0] if hosts else None
+
+
 def host_label(host: str | None, suffix: str) -> str | None:
     """The first label of ``host`` when it is ``<label>.<suffix>[:port]``."""
 

@@ -106,7 +106,7 @@ class Ingress:
             await bodies.close(writer)
 
     async def _admit(self, head: http1.RequestHead) -> tuple[Host, Identity]:
-        label = http1.host_label(head.get("Host"), self.host_suffix)
+        label = http1.host_label(http1.host_of(head), self.host_suffix)
         host = self.registry.hosts.get(label) if label else None
 
         if host is None:
@@ -132,7 +132,7 @@ class Ingress:
         return host, who
 
     async def _enter(self, head: http1.RequestHead, code: str) -> bytes:
-        label = http1.host_label(head.get("Host"), self.host_suffix)
+        label = http1.host_label(http1.host_of(head), self.host_suffix)
         host = self.registry.hosts.get(label) if label else None
 
         if host is None:
@@ -230,9 +230,7 @@ class Ingress:
 
         while current is not None:
             framing = http1.framing(current)
-            http1.strip_credentials(current, COOKIE)
-            current.headers.append(("X-Forwarded-For", address))
-            await self._send(stream, current.encode())
+            await self._send(stream, _outgoing(current, address))
 
             if framing.kind == "length":
                 await bodies.copy_length(reader, buffer, send, framing.length)
@@ -246,17 +244,81 @@ class Ingress:
             if stream.reset_reason is not None:
                 return
 
-            current = await bodies.read_head(reader, buffer, timeout=None)
-
-            if current is not None:
-                await self._readmit(current, host)
+            current = await self._next_head(reader, buffer, host, stream, address)
 
         await stream.finish()
+
+    async def _next_head(
+        self,
+        reader: asyncio.StreamReader,
+        buffer: bytearray,
+        host: Host,
+        stream: Stream,
+        address: str,
+    ) -> http1.RequestHead | None:
+        passing = reader if isinstance(reader, bodies.VisitorReader) else None
+
+        if passing is not None:
+            passing.taker = self._taker(buffer, host, stream, address)
+
+        try:
+            head = await bodies.read_head(reader, buffer, timeout=None)
+        finally:
+            if passing is not None:
+                passing.taker = None
+
+        if head is not None:
+            await self._readmit(head, host)
+
+        return head
+
+    def _taker(
+        self, buffer: bytearray, host: Host, stream: Stream, address: str
+    ) -> bodies.Taker:
+        """Passes on a whole bodiless request that needs no waiting to admit.
+
+        Anything else (part of a head, a body, a token not already checked,
+        no credit left) is declined and takes the ordinary way, which also
+        gives the refusals; only data that starts where the previous request
+        ended is looked at, so requests are never taken apart.
+        """
+
+        def take(data: bytes) -> bool:
+            if buffer or stream.reset_reason is not None:
+                return False
+
+            if http1.head_end(data) != len(data):
+                return False
+
+            try:
+                head = http1.parse_head(data)
+                label = http1.host_label(http1.host_of(head), self.host_suffix)
+
+                if http1.framing(head) is not http1.NO_BODY:
+                    return False
+            except http1.HttpError:
+                return False
+
+            token = http1.bearer_token(head, COOKIE)
+            who = self.authority.known_visitor(token) if token else None
+
+            if label != host.label or who is None or who.account_id != host.account_id:
+                return False
+
+            outgoing = _outgoing(head, address)
+
+            if not stream.try_write(outgoing):
+                return False
+
+            self._to_daemon.inc(len(outgoing))
+            return True
+
+        return take
 
     async def _readmit(self, head: http1.RequestHead, host: Host) -> None:
         # A connection is bound to its first request's host; a request for
         # another one, or with a token no longer good, ends the connection.
-        label = http1.host_label(head.get("Host"), self.host_suffix)
+        label = http1.host_label(http1.host_of(head), self.host_suffix)
 
         if label != host.label:
             raise RefusedError(
@@ -321,6 +383,14 @@ class Ingress:
             stream.reset("the visitor went away")
 
         await bodies.close(writer)
+
+
+def _outgoing(head: http1.RequestHead, address: str) -> bytes:
+    """A visitor's request head as it goes down the tunnel."""
+
+    http1.strip_credentials(head, COOKIE)
+    head.headers.append(("X-Forwarded-For", address))
+    return head.encode()
 
 
 def _unavailable(reason: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, start_http_server
 
 from cloud.relay.auth import Authority
+from cloud.relay.bodies import VisitorReader
 from cloud.relay.certs import certificate_files, server_context
 from cloud.relay.config import RelayConfig
 from cloud.relay.daemons import DaemonEndpoint
@@ -63,12 +64,16 @@ async def serve(config: RelayConfig, ready: asyncio.Event | None = None) -> None
         config.host_suffix,
         secure_cookie=config.public_scheme == "https",
     )
-    public = await asyncio.start_server(
-        ingress.handle,
+
+    def visitor_protocol() -> asyncio.StreamReaderProtocol:
+        reader = VisitorReader(limit=STREAM_LIMIT)
+        return asyncio.StreamReaderProtocol(reader, ingress.handle)
+
+    public = await asyncio.get_running_loop().create_server(
+        visitor_protocol,
         public_host,
         public_port,
         ssl=public_context(config, tls),
-        limit=STREAM_LIMIT,
     )
     bound_port = public.sockets[0].getsockname()[1]
     url = config.public_url_template(bound_port)

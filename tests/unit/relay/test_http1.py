@@ -99,6 +99,19 @@ def test_host_labels(host: str | None, label: str | None) -> None:
     assert http1.host_label(host, "eu.relay.localhost") == label
 
 
+def test_a_request_names_at_most_one_host() -> None:
+    one = head("GET / HTTP/1.1", "Host: a.eu.relay.localhost")
+    two = head("GET / HTTP/1.1", "Host: a.eu.relay.localhost", "Host: b.example")
+
+    assert http1.host_of(one) == "a.eu.relay.localhost"
+    assert http1.host_of(head("GET / HTTP/1.0")) is None
+
+    with pytest.raises(http1.HttpError) as refused:
+        http1.host_of(two)
+
+    assert refused.value.status == 400
+
+
 def test_the_token_comes_from_the_bearer_header_or_the_cookie() -> None:
     bearer = head("GET / HTTP/1.1", "Authorization: Bearer abc")
     cookie = head("GET / HTTP/1.1", "Cookie: a=1; cld_relay_token=xyz")
