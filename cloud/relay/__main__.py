@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import sys
@@ -11,6 +12,7 @@ from cloud.relay.config import load_config
 from cloud.relay.server import serve
 from services.common import logs
 from services.common.settings import ConfigError
+from services.tunnel import polling
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,10 @@ def main() -> int:
     gc.freeze()
 
     try:
-        asyncio.run(serve(config))
+        loop = functools.partial(polling.new_event_loop, config.busy_poll_us / 1e6)
+
+        with asyncio.Runner(loop_factory=loop) as runner:
+            runner.run(serve(config))
     except OSError as exc:
         log.error("Cannot start: %s", exc)
         return 1

@@ -19,7 +19,7 @@ import threading
 import time
 
 from services.common.config import Config
-from services.tunnel import messages, wire
+from services.tunnel import messages, polling, wire
 from services.tunnel.backoff import retry_delay
 from services.tunnel.board import FAILED, STARTED, STARTING, Board
 from services.tunnel.dial import DialError, open_relay, parse_proxy, relay_context
@@ -69,7 +69,7 @@ class Agent:
         self._host = self._host.strip("[]")
         self._port = int(port)
         self._proxy = parse_proxy(proxy)
-        self._loop = asyncio.new_event_loop()
+        self._loop = polling.new_event_loop(config.tunnel_busy_poll_us / 1e6)
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._thread = threading.Thread(target=self._run, name="relay", daemon=True)
