@@ -213,15 +213,19 @@ def latencies(path: Route, count: int) -> list[float]:
         visitor.close()
 
 
-def interleaved_latencies(paths: list[Route], count: int) -> dict[str, list[float]]:
+def interleaved_latencies(
+    paths: list[Route], count: int, hops: dict[str, list[int]]
+) -> tuple[dict[str, list[float]], dict[str, float]]:
     """``count`` sequential GETs per path, taken in turns on warm connections.
 
     Taking turns in small rounds spreads the machine's changing load over
-    every path alike, where one path after the other would not.
+    every path alike, where one path after the other would not. Also gives
+    the CPU seconds the hops (``hops`` by path name) spent on those GETs.
     """
 
     visitors = [Visitor(path) for path in paths]
     times: dict[str, list[float]] = {path.name: [] for path in paths}
+    cpu = dict.fromkeys(hops, 0.0)
 
     try:
         for visitor in visitors:
@@ -229,12 +233,17 @@ def interleaved_latencies(paths: list[Route], count: int) -> dict[str, list[floa
 
         for _ in range(LATENCY_ROUNDS):
             for visitor in visitors:
+                pids = hops.get(visitor.path.name, [])
+                before = cpu_seconds(pids)
                 times[visitor.path.name] += visitor.gets(count // LATENCY_ROUNDS)
+
+                if pids:
+                    cpu[visitor.path.name] += cpu_seconds(pids) - before
     finally:
         for visitor in visitors:
             visitor.close()
 
-    return times
+    return times, cpu
 
 
 async def _visitor(path: Route, count: int, errors: list[int]) -> int:
@@ -304,14 +313,56 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The peak resident set of a process, in MB (VmHWM)."""
+def status_mb(pid: int, field: str) -> float:
+    """A memory field of /proc/PID/status (VmHWM, VmRSS, ...), in MB."""
 
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+        if line.startswith(f"{field}:"):
+            return round(int(line.split()[1]) / 1024, 1)
 
     return 0.0
+
+
+def _by_part(field: str, *parts: Process) -> dict[str, float]:
+    names = ("relay", "agent", "frps", "frpc")
+    return {
+        name: status_mb(part.pid, field)
+        for name, part in zip(names, parts, strict=True)
+    }
+
+
+def rss_of(*parts: Process) -> dict[str, float]:
+    """The resident set now of relay, agent, frps and frpc."""
+
+    return _by_part("VmRSS", *parts)
+
+
+def pss_of(*parts: Process) -> dict[str, float]:
+    """The proportional set now of relay, agent, frps and frpc, in MB.
+
+    Unlike RSS, it splits the pages a process shares with others (our
+    services load the same interpreter and libraries) among them.
+    """
+
+    names = ("relay", "agent", "frps", "frpc")
+    sizes = {}
+
+    for name, part in zip(names, parts, strict=True):
+        rollup = Path(f"/proc/{part.pid}/smaps_rollup").read_text()
+        kib = next(
+            int(line.split()[1])
+            for line in rollup.splitlines()
+            if line.startswith("Pss:")
+        )
+        sizes[name] = round(kib / 1024, 1)
+
+    return sizes
+
+
+def peaks_of(*parts: Process) -> dict[str, float]:
+    """The peak resident set so far (VmHWM) of relay, agent, frps and frpc."""
+
+    return _by_part("VmHWM", *parts)
 
 
 # The parts under test.
@@ -523,6 +574,7 @@ def main() -> int:
             frps, frpc, frp_path = start_frp(workdir / "frp", origin_port, processes)
             direct = Route("direct", origin_port, f"127.0.0.1:{origin_port}")
             paths = [direct, our_path, frp_path]
+            emit(measure="rss_mb_at_start", **rss_of(relay, tunnel, frps, frpc))
             emit(
                 measure="setup",
                 cores=os.cpu_count(),
@@ -547,8 +599,12 @@ def main() -> int:
 
                 return rate
 
+            # Each path's headline figures, for the ours-to-frp ratios.
+            figures: dict[str, dict[str, float]] = {p.name: {} for p in paths}
+
             for name, values in measure(paths, timed_download).items():
                 emit(measure="download_1gib_mb_per_s", path=name, **summary(values))
+                figures[name]["download"] = statistics.median(values)
 
             for name, values in cpu.items():
                 emit(
@@ -557,16 +613,33 @@ def main() -> int:
                     **summary(values[1:]),
                 )
 
-            interleaved = interleaved_latencies(paths, LATENCY_REQUESTS)
+            emit(
+                measure="peak_rss_mb_after_download",
+                **peaks_of(relay, tunnel, frps, frpc),
+            )
+            interleaved, get_cpu = interleaved_latencies(paths, LATENCY_REQUESTS, hops)
 
             for path in paths:
                 times = sorted(interleaved[path.name])
+                hop_cpu = {}
+
+                # What the hops (relay and agent together) spend per request,
+                # busy polling included: the price of the latency.
+                if path.name in get_cpu:
+                    hop_cpu["hop_cpu_us"] = round(get_cpu[path.name] / len(times) * 1e6)
+
                 emit(
                     measure="get_1kib_sequential_us",
                     path=path.name,
                     requests=len(times),
                     p50=round(times[len(times) // 2], 1),
                     p99=round(times[int(len(times) * 0.99)], 1),
+                    **hop_cpu,
+                )
+                figures[path.name].update(
+                    get_p50=times[len(times) // 2],
+                    get_p99=times[int(len(times) * 0.99)],
+                    **{"get_" + k: v for k, v in hop_cpu.items()},
                 )
 
             for path in paths:
@@ -583,13 +656,19 @@ def main() -> int:
                     errors=errors,
                     **summary(rates),
                 )
+                figures[path.name]["concurrent"] = statistics.median(rates)
 
+            peaks = peaks_of(relay, tunnel, frps, frpc)
+            emit(measure="peak_rss_mb", **peaks)
+            emit(measure="pss_mb_at_end", **pss_of(relay, tunnel, frps, frpc))
+            ours, frp = figures[our_path.name], figures[frp_path.name]
             emit(
-                measure="peak_rss_mb",
-                relay=round(peak_rss_mb(relay.pid), 1),
-                agent=round(peak_rss_mb(tunnel.pid), 1),
-                frps=round(peak_rss_mb(frps.pid), 1),
-                frpc=round(peak_rss_mb(frpc.pid), 1),
+                measure="ours_to_frp",
+                note="above 1 is better for download and concurrent, below 1 "
+                "for the others",
+                **{key: round(ours[key] / frp[key], 2) for key in ours},
+                agent_peak_rss=round(peaks["agent"] / peaks["frpc"], 2),
+                relay_peak_rss=round(peaks["relay"] / peaks["frps"], 2),
             )
         finally:
             for process in reversed(processes):
