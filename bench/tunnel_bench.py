@@ -660,6 +660,7 @@ def main() -> int:
 
             peaks = peaks_of(relay, tunnel, frps, frpc)
             emit(measure="peak_rss_mb", **peaks)
+            emit(measure="rss_mb_at_end", **rss_of(relay, tunnel, frps, frpc))
             emit(measure="pss_mb_at_end", **pss_of(relay, tunnel, frps, frpc))
             ours, frp = figures[our_path.name], figures[frp_path.name]
             emit(
