@@ -122,6 +122,76 @@ def test_polling_never_outlasts_a_shorter_timeout(
     assert waits[2:] == [pytest.approx(0.0, abs=1e-9)]
 
 
+def late_answers(
+    monkeypatch: pytest.MonkeyPatch,
+    pair: tuple[socket.socket, socket.socket],
+    clock: Clock,
+    after: float,
+) -> list[float | None]:
+    """Data comes ``after`` seconds into each blocking wait, or at once if 0."""
+
+    seen: list[float | None] = []
+    real = selectors.EpollSelector.select
+
+    def select(
+        self: selectors.EpollSelector, timeout: float | None = None
+    ) -> polling.Ready:
+        seen.append(timeout)
+
+        if timeout != 0 or not after:
+            pair[1].send(b"x")
+            clock.now += after
+
+        return real(self, timeout)
+
+    monkeypatch.setattr(selectors.EpollSelector, "select", select)
+    return seen
+
+
+def test_late_answers_use_up_the_credit_and_polling_stops(
+    monkeypatch: pytest.MonkeyPatch, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    clock = Clock(0.0001)
+    selector = polling.PollingSelector(0.0005, clock)
+    selector.register(pair[0], selectors.EVENT_READ)
+    selector.credit = 3
+    waits = late_answers(monkeypatch, pair, clock, after=0.01)
+    selector.select(1.0)
+
+    polled = []
+
+    for _ in range(5):
+        pair[0].recv(16)
+        waits.clear()
+        assert len(selector.select(1.0)) == 1
+        polled.append(0 in waits)
+
+    assert polled == [True, True, True, False, False]
+    assert selector.credit == 0
+
+
+def test_short_waits_earn_the_credit_back(
+    monkeypatch: pytest.MonkeyPatch, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    clock = Clock(0.0001)
+    selector = polling.PollingSelector(0.0005, clock)
+    selector.register(pair[0], selectors.EVENT_READ)
+    selector.credit = 0
+    waits = late_answers(monkeypatch, pair, clock, after=0.0)
+    selector.select(1.0)
+    polled = []
+
+    for _ in range(polling.CREDIT + 3):
+        pair[0].recv(16)
+        waits.clear()
+        selector.select(1.0)
+        polled.append(0 in waits)
+
+    assert polled[0] is False
+    assert all(polled[1:])
+    assert selector.credit == polling.CREDIT
+
+
 def test_zero_gives_the_standard_loop() -> None:
     loop = polling.new_event_loop(0)
 
