@@ -148,23 +148,36 @@ def late_answers(
     return seen
 
 
-def test_late_answers_use_up_the_credit_and_polling_stops(
-    monkeypatch: pytest.MonkeyPatch, pair: tuple[socket.socket, socket.socket]
-) -> None:
+def polled_waits(
+    monkeypatch: pytest.MonkeyPatch,
+    pair: tuple[socket.socket, socket.socket],
+    credit: int,
+    after: float,
+    waits: int,
+) -> tuple[list[bool], polling.PollingSelector]:
+    """Whether each of ``waits`` waits after traffic polled, from ``credit``."""
+
     clock = Clock(0.0001)
     selector = polling.PollingSelector(0.0005, clock)
     selector.register(pair[0], selectors.EVENT_READ)
-    selector.credit = 3
-    waits = late_answers(monkeypatch, pair, clock, after=0.01)
+    selector.credit = credit
+    seen = late_answers(monkeypatch, pair, clock, after)
     selector.select(1.0)
-
     polled = []
 
-    for _ in range(5):
+    for _ in range(waits):
         pair[0].recv(16)
-        waits.clear()
+        seen.clear()
         assert len(selector.select(1.0)) == 1
-        polled.append(0 in waits)
+        polled.append(0 in seen)
+
+    return polled, selector
+
+
+def test_late_answers_use_up_the_credit_and_polling_stops(
+    monkeypatch: pytest.MonkeyPatch, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    polled, selector = polled_waits(monkeypatch, pair, credit=3, after=0.01, waits=5)
 
     assert polled == [True, True, True, False, False]
     assert selector.credit == 0
@@ -173,19 +186,9 @@ def test_late_answers_use_up_the_credit_and_polling_stops(
 def test_short_waits_earn_the_credit_back(
     monkeypatch: pytest.MonkeyPatch, pair: tuple[socket.socket, socket.socket]
 ) -> None:
-    clock = Clock(0.0001)
-    selector = polling.PollingSelector(0.0005, clock)
-    selector.register(pair[0], selectors.EVENT_READ)
-    selector.credit = 0
-    waits = late_answers(monkeypatch, pair, clock, after=0.0)
-    selector.select(1.0)
-    polled = []
-
-    for _ in range(polling.CREDIT + 3):
-        pair[0].recv(16)
-        waits.clear()
-        selector.select(1.0)
-        polled.append(0 in waits)
+    polled, selector = polled_waits(
+        monkeypatch, pair, credit=0, after=0.0, waits=polling.CREDIT + 3
+    )
 
     assert polled[0] is False
     assert all(polled[1:])
