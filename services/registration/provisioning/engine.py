@@ -240,6 +240,8 @@ class Provisioner:
             for phase in (Action.REMOVE, Action.UPDATE, Action.CREATE):
                 steps = [s for s in record.steps_to_apply() if s.action is phase]
                 self._apply(record, steps, token, system_id, stopping)
+
+            self._retry_moved_addresses(record, token, system_id, stopping)
         except Unreachable as exc:
             self.book.journal(record).flush()
             return str(exc)
@@ -283,6 +285,7 @@ class Provisioner:
         token: str,
         system_id: str,
         stopping: threading.Event,
+        retrying: bool = False,
     ) -> None:
         users = {u.extension: u for u in record.users}
         broken = threading.Event()
@@ -302,8 +305,16 @@ class Provisioner:
                 broken.set()
                 raise
 
+            # A second refusal changes nothing: the first one stands.
+            if retrying and result.outcome is Outcome.REJECTED:
+                return
+
             self.book.record_result(record, result)
-            self._counted("sync", result)
+
+            # A refused address may yet be given up by another user of this
+            # sync; such a refusal is counted once no retry can cure it.
+            if not _address_in_use(step, result):
+                self._counted("sync", result)
 
             if time.monotonic() - self._published >= PUBLISH_EVERY:
                 self.announce()
@@ -316,6 +327,42 @@ class Provisioner:
 
             if error is not None:
                 raise error
+
+    def _retry_moved_addresses(
+        self,
+        record: SyncRecord,
+        token: str,
+        system_id: str,
+        stopping: threading.Event,
+    ) -> None:
+        """Writes again the users refused an address that another one gave up.
+
+        An e-mail address can move from one user to another in one sync;
+        when the taker was written first, the cloud refused it as in use.
+        Each pass frees the addresses its writes gave up, so passes go on
+        while one gets further; an exchange of addresses never does, and its
+        users stay refused.
+        """
+
+        waiting = _address_refused(record)
+
+        while waiting and not stopping.is_set():
+            self._apply(record, waiting, token, system_id, stopping, retrying=True)
+            still = _address_refused(record)
+
+            if len(still) >= len(waiting):
+                break
+
+            log.info(
+                "Sync %s: written again once another user gave up the address: %d",
+                record.sync_id,
+                len(waiting) - len(still),
+            )
+            waiting = still
+
+        if not stopping.is_set():
+            for step in waiting:
+                self._counted("sync", record.results[step.extension])
 
     def _finish(self, record: SyncRecord) -> None:
         with self._lock:
@@ -398,3 +445,24 @@ class Provisioner:
 
             with self._lock:
                 self.book.rejected_total += 1
+
+
+def _address_in_use(step: Step, result: Result | None) -> bool:
+    """Whether the cloud refused ``step``'s write as its address was in use."""
+
+    return (
+        step.action in (Action.UPDATE, Action.CREATE)
+        and result is not None
+        and result.outcome is Outcome.REJECTED
+        and result.code == "EMAIL_IN_USE"
+    )
+
+
+def _address_refused(record: SyncRecord) -> list[Step]:
+    """The writes of ``record`` the cloud refused because the address was in use."""
+
+    return [
+        step
+        for step in record.plan or []
+        if _address_in_use(step, record.results.get(step.extension))
+    ]
