@@ -176,6 +176,17 @@ class ProvisioningClient(ServiceClient):
         )
         return self._call("GetSync", request, READ_TIMEOUT)
 
+    def rejected_users(self, sync_id: str, limit: int) -> provisioning_pb.Sync:
+        """One synchronization with the results of its first rejected users."""
+
+        request = provisioning_pb.GetSyncRequest(
+            sync_id=sync_id,
+            include_results=True,
+            rejected_only=True,
+            result_limit=limit,
+        )
+        return self._call("GetSync", request, READ_TIMEOUT)
+
     def sync_status(self) -> provisioning_pb.SyncStatus:
         """The running synchronization, the last completed one, and totals."""
 

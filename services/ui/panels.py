@@ -21,6 +21,7 @@ from services.ui.context import dashboard
 from services.ui.i18n import current_language, gettext
 from services.ui.live import GATEWAY, PLATFORM
 from services.ui.provisioning_panel import (
+    REJECTED_ROWS,
     latest_sync_id,
     on_mx_one,
     provisioning_panel,
@@ -152,13 +153,18 @@ def render_all(debug: bool) -> list[Slot]:
     latest = None
 
     # The rejected users are in the latest sync's results, which only the
-    # status names; the one extra call is made when there are some to show.
+    # status names; the one extra call is made when there are some to show,
+    # and asks for no more of them than the view lists.
     sync_id = latest_sync_id(sync_status) if debug else ""
 
     if sync_id:
         latest = _translated(
             fanout.call_all(
-                {"sync": lambda: parts.provisioning.get_sync(sync_id, True)}
+                {
+                    "sync": lambda: parts.provisioning.rejected_users(
+                        sync_id, REJECTED_ROWS
+                    )
+                }
             )["sync"]
         )
 

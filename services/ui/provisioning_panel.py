@@ -145,6 +145,7 @@ def provisioning_panel(
     shown = mx_one or current is not None or last is not None
     shown = shown or status.provisioned_users > 0
     rejected: list[RejectedRow] = []
+    rejected_more = 0
     rejected_error = None
 
     if isinstance(latest, BackendError):
@@ -154,7 +155,8 @@ def provisioning_panel(
             RejectedRow(r.extension, r.reason_code, r.reason)
             for r in latest.results
             if r.outcome == pb.USER_OUTCOME_REJECTED
-        ]
+        ][:REJECTED_ROWS]
+        rejected_more = max(0, latest.counts.rejected - len(rejected))
 
     return ProvisioningPanel(
         shown=shown,
@@ -163,7 +165,7 @@ def provisioning_panel(
         provisioned_users=status.provisioned_users,
         user_limit=status.user_limit,
         rejected_total=status.rejected_total,
-        rejected=tuple(rejected[:REJECTED_ROWS]),
-        rejected_more=max(0, len(rejected) - REJECTED_ROWS),
+        rejected=tuple(rejected),
+        rejected_more=rejected_more,
         rejected_error=rejected_error,
     )

@@ -75,8 +75,17 @@ def result_message(result: Result) -> pb.UserResult:
     )
 
 
-def sync_message(record: SyncRecord, include_results: bool = False) -> pb.Sync:
-    """The message of a sync, with its per-user results when asked."""
+def sync_message(
+    record: SyncRecord,
+    include_results: bool = False,
+    rejected_only: bool = False,
+    limit: int = 0,
+) -> pb.Sync:
+    """The message of a sync, with its per-user results when asked.
+
+    ``rejected_only`` keeps the rejected results, ``limit`` (0 is all) the
+    first so many: the debug view asks for a page, not 5,000 users.
+    """
 
     message = pb.Sync(
         sync_id=record.sync_id,
@@ -91,7 +100,15 @@ def sync_message(record: SyncRecord, include_results: bool = False) -> pb.Sync:
         message.finished_at.FromDatetime(datetime.fromisoformat(record.finished_at))
 
     if include_results:
-        message.results.extend(result_message(r) for r in record.ordered_results())
+        results = record.ordered_results()
+
+        if rejected_only:
+            results = [r for r in results if r.outcome is Outcome.REJECTED]
+
+        if limit:
+            results = results[:limit]
+
+        message.results.extend(result_message(r) for r in results)
 
     return message
 
@@ -158,7 +175,12 @@ class ProvisioningServicer(pb_grpc.ProvisioningServicer):
             )
             raise AssertionError("abort returns only by raising")
 
-        return sync_message(record, request.include_results)
+        return sync_message(
+            record,
+            request.include_results,
+            request.rejected_only,
+            request.result_limit,
+        )
 
     def GetSyncStatus(  # noqa: N802
         self, request: pb.GetSyncStatusRequest, context: grpc.ServicerContext

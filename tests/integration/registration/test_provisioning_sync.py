@@ -145,6 +145,18 @@ def test_duplicate_and_invalid_users_are_rejected_and_the_rest_synced(
         "10008": "INVALID_USER",
     }
     assert "10004" in results["10003"].reason
+
+    page = stub.GetSync(
+        pb.GetSyncRequest(
+            sync_id=sync.sync_id,
+            include_results=True,
+            rejected_only=True,
+            result_limit=4,
+        ),
+        timeout=10,
+    )
+    assert [r.extension for r in page.results] == ["10003", "10004", "10005", "10006"]
+    assert page.counts.rejected == 6
     assert (done.counts.created, done.counts.rejected) == (3, 6)
     assert sorted(u["extension"] for u in linked.users()) == ["10000", "10001", "10002"]
 
