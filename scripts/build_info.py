@@ -1,10 +1,13 @@
-"""Writes the build's identity (commit, branch, build number) for About."""
+"""Writes the build's identity (version, commit, branch, build number) for About."""
 
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def git(*args: str) -> str:
@@ -19,7 +22,9 @@ def git(*args: str) -> str:
 
 
 def main(target: str) -> None:
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
     info = {
+        "version": project["version"],
         "build_number": os.environ.get("CLD_BUILD_NUMBER")
         or git("rev-list", "--count", "HEAD"),
         "commit": git("rev-parse", "--short=12", "HEAD"),

@@ -6,7 +6,6 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 # Written by `make build-info`; images carry their own copy.
@@ -33,11 +32,6 @@ class BuildInfo:
 def build_info() -> BuildInfo:
     """The running build, from the build-info file when there is one."""
 
-    try:
-        version = metadata.version("cloudlink-daemon")
-    except metadata.PackageNotFoundError:
-        version = "0.0.0"
-
     path = Path(os.environ.get("CLD_BUILD_INFO_FILE", _DEFAULT_FILE))
 
     try:
@@ -46,9 +40,20 @@ def build_info() -> BuildInfo:
         recorded = {}
 
     return BuildInfo(
-        version=str(recorded.get("version", version)),
+        version=str(recorded.get("version") or _installed_version()),
         build_number=str(recorded.get("build_number", "0")),
         commit=str(recorded.get("commit", "unknown")),
         branch=str(recorded.get("branch", "unknown")),
         stage=str(recorded.get("stage", "development")),
     )
+
+
+def _installed_version() -> str:
+    # Imported only when no build-info file names the version: the metadata
+    # machinery (zip, csv and e-mail parsing) would stay in every service.
+    from importlib import metadata
+
+    try:
+        return metadata.version("cloudlink-daemon")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
