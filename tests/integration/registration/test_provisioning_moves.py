@@ -15,7 +15,6 @@ from cld.v1 import provisioning_pb2 as pb
 
 from tests.integration.registration.provisioning_support import (
     CloudView,
-    link,
     pm_user,
     pm_users,
     provisioning,
@@ -30,12 +29,6 @@ def env(tmp_path: Path, mosquitto: Broker, cloud: Cloud) -> dict[str, str]:
         **daemon_env(tmp_path / "daemon", mosquitto.port, cloud.url),
         "CLD_PROVISIONING_WRITERS": "1",
     }
-
-
-@pytest.fixture
-def linked(registration: Service, cloud: Cloud) -> CloudView:
-    link(registration)
-    return CloudView(cloud, registration)
 
 
 def sync(registration: Service, users: list[pb.User]) -> dict[str, pb.UserResult]:

@@ -36,12 +36,6 @@ def env(tmp_path: Path, mosquitto: Broker, cloud: Cloud) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def linked(registration: Service, cloud: Cloud) -> CloudView:
-    link(registration)
-    return CloudView(cloud, registration)
-
-
 def error_of(call: Any) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as error:
         call()
