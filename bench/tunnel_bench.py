@@ -313,20 +313,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def status_mb(pid: int, field: str) -> float:
-    """A memory field of /proc/PID/status (VmHWM, VmRSS, ...), in MB."""
+def proc_mb(pid: int, file: str, field: str) -> float:
+    """A memory field of /proc/PID/FILE (status's VmHWM, smaps_rollup's Pss), in MB."""
 
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
         if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
 
     return 0.0
 
 
-def _by_part(field: str, *parts: Process) -> dict[str, float]:
+def _by_part(file: str, field: str, *parts: Process) -> dict[str, float]:
     names = ("relay", "agent", "frps", "frpc")
     return {
-        name: status_mb(part.pid, field)
+        name: proc_mb(part.pid, file, field)
         for name, part in zip(names, parts, strict=True)
     }
 
@@ -334,7 +334,7 @@ def _by_part(field: str, *parts: Process) -> dict[str, float]:
 def rss_of(*parts: Process) -> dict[str, float]:
     """The resident set now of relay, agent, frps and frpc."""
 
-    return _by_part("VmRSS", *parts)
+    return _by_part("status", "VmRSS", *parts)
 
 
 def pss_of(*parts: Process) -> dict[str, float]:
@@ -344,25 +344,13 @@ def pss_of(*parts: Process) -> dict[str, float]:
     services load the same interpreter and libraries) among them.
     """
 
-    names = ("relay", "agent", "frps", "frpc")
-    sizes = {}
-
-    for name, part in zip(names, parts, strict=True):
-        rollup = Path(f"/proc/{part.pid}/smaps_rollup").read_text()
-        kib = next(
-            int(line.split()[1])
-            for line in rollup.splitlines()
-            if line.startswith("Pss:")
-        )
-        sizes[name] = round(kib / 1024, 1)
-
-    return sizes
+    return _by_part("smaps_rollup", "Pss", *parts)
 
 
 def peaks_of(*parts: Process) -> dict[str, float]:
     """The peak resident set so far (VmHWM) of relay, agent, frps and frpc."""
 
-    return _by_part("VmHWM", *parts)
+    return _by_part("status", "VmHWM", *parts)
 
 
 # The parts under test.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
-import typing
 from collections.abc import Callable, Iterable
 
 from services.tunnel import wire
@@ -52,7 +51,7 @@ class LinkBase(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Called by asyncio (or by hand after start_tls) once connected."""
 
-        transport = typing.cast(asyncio.Transport, transport)
+        assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self._closed = asyncio.get_running_loop().create_future()
         transport.set_write_buffer_limits(high=WRITE_HIGH)

@@ -86,7 +86,7 @@ class PollingSelector(selectors.EpollSelector):
 def new_event_loop(poll_for: float) -> asyncio.AbstractEventLoop:
     """A loop that polls ``poll_for`` seconds after traffic; 0 never polls."""
 
-    if poll_for <= 0 or not hasattr(selectors, "EpollSelector"):
+    if poll_for <= 0:
         return asyncio.new_event_loop()
 
     return asyncio.SelectorEventLoop(PollingSelector(poll_for))

@@ -167,22 +167,22 @@ class ProvisioningClient(ServiceClient):
         return self._call("StartSync", request, CLOUD_TIMEOUT)
 
     def get_sync(
-        self, sync_id: str, include_results: bool = False
+        self,
+        sync_id: str,
+        include_results: bool = False,
+        rejected_only: bool = False,
+        limit: int = 0,
     ) -> provisioning_pb.Sync:
-        """One synchronization, with every user's result when asked."""
+        """One synchronization, with users' results when asked.
 
-        request = provisioning_pb.GetSyncRequest(
-            sync_id=sync_id, include_results=include_results
-        )
-        return self._call("GetSync", request, READ_TIMEOUT)
-
-    def rejected_users(self, sync_id: str, limit: int) -> provisioning_pb.Sync:
-        """One synchronization with the results of its first rejected users."""
+        ``rejected_only`` keeps the rejected users' results and ``limit``
+        (0 is all) the first so many of them.
+        """
 
         request = provisioning_pb.GetSyncRequest(
             sync_id=sync_id,
-            include_results=True,
-            rejected_only=True,
+            include_results=include_results,
+            rejected_only=rejected_only,
             result_limit=limit,
         )
         return self._call("GetSync", request, READ_TIMEOUT)

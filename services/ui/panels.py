@@ -161,8 +161,8 @@ def render_all(debug: bool) -> list[Slot]:
         latest = _translated(
             fanout.call_all(
                 {
-                    "sync": lambda: parts.provisioning.rejected_users(
-                        sync_id, REJECTED_ROWS
+                    "sync": lambda: parts.provisioning.get_sync(
+                        sync_id, True, rejected_only=True, limit=REJECTED_ROWS
                     )
                 }
             )["sync"]
